@@ -113,8 +113,8 @@ pub trait SinkTask: Send {
     async fn start(&mut self, ctx: SinkTaskContext, props: &Props) -> Result<()>;
 
     /// Writes (or buffers) a batch of records. A [`crate::ConnectError::Retriable`] makes the loop redeliver
-    /// the same batch later.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<()>;
+    /// the same batch later, which is why the batch is lent rather than given.
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<()>;
 
     /// Makes everything `put` so far durable.
     async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> Result<()> {

@@ -7,4 +7,16 @@
 //! [`herder::Herder`] and the entity types in [`herder::entities`].
 #![warn(missing_docs)]
 
+pub mod connector_config;
 pub mod herder;
+pub mod offset_store;
+pub mod plugins;
+pub mod status;
+pub mod task;
+pub mod worker;
+pub mod worker_config;
+
+pub use self::herder::standalone::StandaloneHerder;
+pub use self::plugins::PluginRegistry;
+pub use self::worker::{Worker, WorkerEvent};
+pub use self::worker_config::WorkerConfig;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use causeway_api::Props;
 
 pub mod entities;
+pub mod standalone;
 
 use self::entities::*;
 

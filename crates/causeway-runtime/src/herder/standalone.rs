@@ -1,0 +1,839 @@
+//! The standalone herder: connector configs in memory, everything runs on this worker
+//! (`StandaloneHerder` with a `MemoryConfigBackingStore`).
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Weak};
+
+use async_trait::async_trait;
+use causeway_api::{ConnectError, Props};
+use tokio::sync::{Mutex, mpsc};
+
+use super::entities::*;
+use super::{Created, Herder, HerderError, HerderResult};
+use crate::connector_config::{
+    self, CONNECTOR_CLASS_CONFIG, NAME_CONFIG, TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG,
+    invalid_config_message, validate_connector_config,
+};
+use crate::status::Status;
+use crate::task::trace_of;
+use crate::worker::{Worker, WorkerEvent};
+
+#[derive(Default)]
+struct HerderState {
+    configs: BTreeMap<String, Props>,
+    targets: HashMap<String, TargetState>,
+    task_configs: HashMap<String, Vec<Props>>,
+}
+
+/// Runs every connector on the local [`Worker`]; configs live in memory and come from the command line
+/// or the REST API.
+pub struct StandaloneHerder {
+    worker: Arc<Worker>,
+    state: Mutex<HerderState>,
+    server_info: ServerInfo,
+}
+
+fn connector_not_found(name: &str) -> HerderError {
+    HerderError::NotFound(format!("Connector {name} not found"))
+}
+
+fn internal(e: ConnectError) -> HerderError {
+    HerderError::Internal(e.message().to_owned())
+}
+
+impl StandaloneHerder {
+    /// Creates the herder and starts handling requests from connectors (`events`).
+    pub fn start(
+        worker: Arc<Worker>,
+        server_info: ServerInfo,
+        mut events: mpsc::UnboundedReceiver<WorkerEvent>,
+    ) -> Arc<Self> {
+        let herder = Arc::new(StandaloneHerder {
+            worker,
+            state: Mutex::default(),
+            server_info,
+        });
+        let weak: Weak<StandaloneHerder> = Arc::downgrade(&herder);
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let Some(h) = weak.upgrade() else { break };
+                match event {
+                    WorkerEvent::ReconfigurationRequested(name) => {
+                        let mut state = h.state.lock().await;
+                        if state.targets.get(&name) == Some(&TargetState::Started) {
+                            h.update_connector_tasks(&mut state, &name).await;
+                        }
+                    }
+                }
+            }
+        });
+        herder
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &Arc<Worker> {
+        &self.worker
+    }
+
+    /// Stops every task (committing offsets) and connector: graceful worker shutdown.
+    pub async fn stop(&self) {
+        let _state = self.state.lock().await;
+        self.worker.stop_all().await;
+    }
+
+    fn connector_info_locked(
+        &self,
+        state: &HerderState,
+        name: &str,
+    ) -> HerderResult<ConnectorInfo> {
+        let config = state
+            .configs
+            .get(name)
+            .ok_or_else(|| connector_not_found(name))?;
+        let tasks = (0..state.task_configs.get(name).map_or(0, Vec::len))
+            .map(|i| ConnectorTaskId::new(name, i as i32))
+            .collect();
+        Ok(ConnectorInfo {
+            name: name.to_owned(),
+            config: config.clone(),
+            tasks,
+            connector_type: self.worker.connector_type(config),
+        })
+    }
+
+    /// Validates and returns Apache's 400 on errors.
+    fn validate_or_reject(&self, config: &Props) -> HerderResult<()> {
+        let infos = validate_connector_config(config, self.worker.plugins())
+            .map_err(|f| HerderError::BadRequest(f.0))?;
+        if infos.error_count > 0 {
+            return Err(HerderError::BadRequest(invalid_config_message(&infos)));
+        }
+        Ok(())
+    }
+
+    fn tasks_max(config: &Props) -> usize {
+        config
+            .get(TASKS_MAX_CONFIG)
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// Stops a connector's tasks and forgets their statuses.
+    async fn stop_tasks(&self, state: &mut HerderState, name: &str) {
+        let ids = self.worker.task_ids(name);
+        self.worker.stop_tasks(&ids).await;
+        for id in ids {
+            self.worker.status().remove_task(&id);
+        }
+        if let Some(configs) = state.task_configs.get(name) {
+            for i in 0..configs.len() {
+                self.worker
+                    .status()
+                    .remove_task(&ConnectorTaskId::new(name, i as i32));
+            }
+        }
+    }
+
+    fn start_tasks(&self, state: &HerderState, name: &str) {
+        let (Some(config), Some(tasks)) = (state.configs.get(name), state.task_configs.get(name))
+        else {
+            return;
+        };
+        let target = state
+            .targets
+            .get(name)
+            .copied()
+            .unwrap_or(TargetState::Started);
+        for (i, tc) in tasks.iter().enumerate() {
+            let id = ConnectorTaskId::new(name, i as i32);
+            if let Err(e) = self
+                .worker
+                .start_task(id.clone(), config, tc.clone(), target)
+            {
+                tracing::error!(task = %id, error = %e, "Failed to start task.");
+            }
+        }
+    }
+
+    /// Regenerates task configs; restarts the tasks if they changed (`updateConnectorTasks`).
+    async fn update_connector_tasks(&self, state: &mut HerderState, name: &str) {
+        if !self.worker.connector_running(name) {
+            return;
+        }
+        let Some(config) = state.configs.get(name).cloned() else {
+            return;
+        };
+        let max = Self::tasks_max(&config);
+        let new_configs = match self.worker.connector_task_configs(name, max).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(connector = %name, error = %e, "Failed to generate task configs.");
+                self.worker.status().put_connector(
+                    name,
+                    Status {
+                        state: State::Failed,
+                        worker_id: self.worker.worker_id().to_owned(),
+                        trace: Some(trace_of(&e)),
+                    },
+                );
+                return;
+            }
+        };
+        let enforce = config
+            .get(TASKS_MAX_ENFORCE_CONFIG)
+            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+        if enforce && new_configs.len() > max {
+            let e = ConnectError::fatal(format!(
+                "The connector {name} has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with '{TASKS_MAX_ENFORCE_CONFIG}' set to false; however, this option will be removed in a future release of Kafka Connect.",
+                new_configs.len()
+            ));
+            self.stop_tasks(state, name).await;
+            state.task_configs.remove(name);
+            self.worker.status().put_connector(
+                name,
+                Status {
+                    state: State::Failed,
+                    worker_id: self.worker.worker_id().to_owned(),
+                    trace: Some(trace_of(&e)),
+                },
+            );
+            return;
+        }
+        let running = self.worker.task_ids(name).len();
+        if state.task_configs.get(name) == Some(&new_configs) && running == new_configs.len() {
+            return;
+        }
+        self.stop_tasks(state, name).await;
+        state.task_configs.insert(name.to_owned(), new_configs);
+        self.start_tasks(state, name);
+    }
+
+    /// Starts a connector per its target state and, when started, its tasks.
+    async fn start_connector(
+        &self,
+        state: &mut HerderState,
+        name: &str,
+    ) -> Result<(), ConnectError> {
+        let config = state.configs.get(name).cloned().unwrap_or_default();
+        let target = state
+            .targets
+            .get(name)
+            .copied()
+            .unwrap_or(TargetState::Started);
+        self.worker.start_connector(name, &config, target).await?;
+        if target == TargetState::Started {
+            self.update_connector_tasks(state, name).await;
+        } else if target == TargetState::Paused && state.task_configs.contains_key(name) {
+            self.start_tasks(state, name);
+        }
+        Ok(())
+    }
+
+    async fn remove_connector(&self, state: &mut HerderState, name: &str) {
+        self.stop_tasks(state, name).await;
+        self.worker.stop_connector(name).await;
+        state.configs.remove(name);
+        state.targets.remove(name);
+        state.task_configs.remove(name);
+        self.worker.status().remove_connector(name);
+    }
+
+    fn status_info(&self, state: &HerderState, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let status = self.worker.status().connector(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        let tasks = self
+            .worker
+            .status()
+            .tasks_of(name)
+            .into_iter()
+            .map(|(id, s)| TaskState {
+                id,
+                state: s.state,
+                worker_id: s.worker_id,
+                trace: s.trace,
+                version: Some(causeway_api::VERSION.to_owned()),
+            })
+            .collect();
+        let connector_type = state
+            .configs
+            .get(name)
+            .map_or(ConnectorType::Unknown, |c| self.worker.connector_type(c));
+        Ok(ConnectorStateInfo {
+            name: name.to_owned(),
+            connector: ConnectorState {
+                state: status.state,
+                worker_id: status.worker_id,
+                trace: status.trace,
+                version: Some(causeway_api::VERSION.to_owned()),
+            },
+            tasks,
+            connector_type,
+        })
+    }
+
+    fn require_stopped(state: &HerderState, name: &str) -> HerderResult<()> {
+        if !state.configs.contains_key(name) {
+            return Err(connector_not_found(name));
+        }
+        let stopped = state.targets.get(name) == Some(&TargetState::Stopped)
+            && state.task_configs.get(name).is_none_or(Vec::is_empty);
+        if !stopped {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(())
+    }
+
+    fn sink_group(config: &Props, name: &str) -> String {
+        config
+            .get("consumer.override.group.id")
+            .cloned()
+            .unwrap_or_else(|| format!("connect-{name}"))
+    }
+}
+
+fn sink_offset_entry(
+    entry: &ConnectorOffset,
+) -> HerderResult<(causeway_log::TopicPartition, Option<i64>)> {
+    let partition = entry.partition.as_ref().ok_or_else(|| {
+        HerderError::BadRequest(
+            "The partition for a sink connector offset cannot be null or missing".into(),
+        )
+    })?;
+    let (Some(topic), Some(part)) = (
+        partition.get("kafka_topic"),
+        partition.get("kafka_partition"),
+    ) else {
+        return Err(HerderError::BadRequest(
+            "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'".into(),
+        ));
+    };
+    let topic = topic.as_str().ok_or_else(|| {
+        HerderError::BadRequest(
+            "Kafka topic names must be valid strings and may not be null".into(),
+        )
+    })?;
+    let parse_int = |v: &serde_json::Value| -> Option<i64> {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    };
+    if part.is_null() {
+        return Err(HerderError::BadRequest(
+            "Kafka partitions must be valid numbers and may not be null".into(),
+        ));
+    }
+    let part = parse_int(part).and_then(|p| i32::try_from(p).ok()).ok_or_else(|| {
+        HerderError::BadRequest(format!(
+            "Failed to parse the following Kafka partition value in the provided offsets: '{}'. Partition values for sink connectors need to be integers.",
+            part.as_str().map_or_else(|| part.to_string(), str::to_owned)
+        ))
+    })?;
+    let offset = match &entry.offset {
+        None => None,
+        Some(o) => {
+            let v = o.get("kafka_offset").ok_or_else(|| {
+                HerderError::BadRequest(
+                    "The offset for a sink connector should either be null or contain the key 'kafka_offset'".into(),
+                )
+            })?;
+            Some(parse_int(v).ok_or_else(|| {
+                HerderError::BadRequest(format!(
+                    "Failed to parse the following Kafka offset value in the provided offsets: '{}'. Offset values for sink connectors need to be integers.",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                ))
+            })?)
+        }
+    };
+    Ok((causeway_log::TopicPartition::new(topic, part), offset))
+}
+
+#[async_trait]
+impl Herder for StandaloneHerder {
+    fn server_info(&self) -> ServerInfo {
+        self.server_info.clone()
+    }
+
+    async fn health(&self) -> HerderResult<WorkerStatus> {
+        let _guard = self.state.lock().await;
+        Ok(WorkerStatus::healthy())
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.state.lock().await.configs.keys().cloned().collect()
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let state = self.state.lock().await;
+        self.connector_info_locked(&state, name)
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<Props> {
+        let state = self.state.lock().await;
+        state
+            .configs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| connector_not_found(name))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        mut config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        config
+            .entry(NAME_CONFIG.to_owned())
+            .or_insert_with(|| name.to_owned());
+        self.validate_or_reject(&config)?;
+        let mut state = self.state.lock().await;
+        let exists = state.configs.contains_key(name);
+        if exists && !allow_replace {
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        if exists {
+            self.stop_tasks(&mut state, name).await;
+            self.worker.stop_connector(name).await;
+            state.task_configs.remove(name);
+        } else {
+            state.targets.insert(
+                name.to_owned(),
+                initial_state.unwrap_or(TargetState::Started),
+            );
+        }
+        state.configs.insert(name.to_owned(), config);
+        if let Err(e) = self.start_connector(&mut state, name).await {
+            tracing::warn!(connector = %name, error = %e, "Connector stored but failed to start; see its status.");
+        }
+        let info = self.connector_info_locked(&state, name)?;
+        Ok(Created {
+            created: !exists,
+            value: info,
+        })
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<ConnectorInfo> {
+        let current = {
+            let state = self.state.lock().await;
+            state
+                .configs
+                .get(name)
+                .cloned()
+                .ok_or_else(|| connector_not_found(name))?
+        };
+        let mut merged = current;
+        for (k, v) in patch {
+            match v {
+                Some(v) => {
+                    merged.insert(k, v);
+                }
+                None => {
+                    merged.remove(&k);
+                }
+            }
+        }
+        self.put_connector_config(name, merged, true, None)
+            .await
+            .map(|c| c.value)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(connector_not_found(name));
+        }
+        self.remove_connector(&mut state, name).await;
+        tracing::info!(connector = %name, "Connector deleted.");
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let state = self.state.lock().await;
+        self.status_info(&state, name)
+    }
+
+    async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
+        let s = self
+            .worker
+            .status()
+            .task(id)
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+        Ok(TaskState {
+            id: id.task,
+            state: s.state,
+            worker_id: s.worker_id,
+            trace: s.trace,
+            version: Some(causeway_api::VERSION.to_owned()),
+        })
+    }
+
+    async fn restart_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(connector_not_found(name));
+        }
+        self.worker.stop_connector(name).await;
+        self.start_connector(&mut state, name)
+            .await
+            .map_err(internal)
+    }
+
+    async fn restart_connector_and_tasks(
+        &self,
+        request: RestartRequest,
+    ) -> HerderResult<ConnectorStateInfo> {
+        let name = request.connector.as_str();
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(connector_not_found(name));
+        }
+        let mut plan = self
+            .status_info(&state, name)
+            .map_err(|_| HerderError::NotFound(format!("Status for connector {name} not found")))?;
+        let restart_connector = !request.only_failed || plan.connector.state == State::Failed;
+        if restart_connector {
+            plan.connector.state = State::Restarting;
+        }
+        let mut restart_tasks = Vec::new();
+        if request.include_tasks {
+            for t in &mut plan.tasks {
+                if !request.only_failed || t.state == State::Failed {
+                    t.state = State::Restarting;
+                    restart_tasks.push(ConnectorTaskId::new(name, t.id));
+                }
+            }
+        }
+        if restart_connector {
+            self.worker.stop_connector(name).await;
+            let config = state.configs.get(name).cloned().unwrap_or_default();
+            let target = state
+                .targets
+                .get(name)
+                .copied()
+                .unwrap_or(TargetState::Started);
+            if let Err(e) = self.worker.start_connector(name, &config, target).await {
+                tracing::warn!(connector = %name, error = %e, "Connector failed on restart.");
+            }
+        }
+        if !restart_tasks.is_empty() {
+            self.worker.stop_tasks(&restart_tasks).await;
+            let config = state.configs.get(name).cloned().unwrap_or_default();
+            let target = state
+                .targets
+                .get(name)
+                .copied()
+                .unwrap_or(TargetState::Started);
+            let task_configs = state.task_configs.get(name).cloned().unwrap_or_default();
+            for id in &restart_tasks {
+                if let Some(tc) = task_configs.get(id.task as usize)
+                    && let Err(e) = self
+                        .worker
+                        .start_task(id.clone(), &config, tc.clone(), target)
+                {
+                    tracing::error!(task = %id, error = %e, "Failed to restart task.");
+                }
+            }
+        } else if restart_connector && state.targets.get(name) == Some(&TargetState::Started) {
+            self.update_connector_tasks(&mut state, name).await;
+        }
+        Ok(plan)
+    }
+
+    async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
+        let state = self.state.lock().await;
+        let config = state
+            .configs
+            .get(&id.connector)
+            .ok_or_else(|| connector_not_found(&id.connector))?;
+        let task_config = state
+            .task_configs
+            .get(&id.connector)
+            .and_then(|t| t.get(id.task as usize))
+            .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
+        self.worker.stop_tasks(std::slice::from_ref(id)).await;
+        let target = state
+            .targets
+            .get(&id.connector)
+            .copied()
+            .unwrap_or(TargetState::Started);
+        self.worker
+            .start_task(id.clone(), config, task_config.clone(), target)
+            .map_err(|_| HerderError::Internal(format!("Failed to start task: {id}")))
+    }
+
+    async fn pause_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
+        }
+        state.targets.insert(name.to_owned(), TargetState::Paused);
+        let _ = self
+            .worker
+            .transition_connector(name, TargetState::Paused)
+            .await;
+        for id in self.worker.task_ids(name) {
+            self.worker.set_task_target(&id, TargetState::Paused);
+        }
+        Ok(())
+    }
+
+    async fn resume_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
+        }
+        state.targets.insert(name.to_owned(), TargetState::Started);
+        if self
+            .worker
+            .transition_connector(name, TargetState::Started)
+            .await
+            .is_ok()
+        {
+            for id in self.worker.task_ids(name) {
+                self.worker.set_task_target(&id, TargetState::Started);
+            }
+            self.update_connector_tasks(&mut state, name).await;
+        }
+        Ok(())
+    }
+
+    async fn stop_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
+        }
+        state.targets.insert(name.to_owned(), TargetState::Stopped);
+        self.stop_tasks(&mut state, name).await;
+        state.task_configs.insert(name.to_owned(), Vec::new());
+        let _ = self
+            .worker
+            .transition_connector(name, TargetState::Stopped)
+            .await;
+        Ok(())
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let state = self.state.lock().await;
+        if !state.configs.contains_key(name) {
+            return Err(connector_not_found(name));
+        }
+        Ok(state
+            .task_configs
+            .get(name)
+            .map(|tasks| {
+                tasks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| TaskInfo {
+                        id: ConnectorTaskId::new(name, i as i32),
+                        config: c.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn put_task_configs(&self, _name: &str, _configs: Vec<Props>) -> HerderResult<()> {
+        Err(HerderError::Internal(
+            "Kafka Connect in standalone mode does not support externally setting task configurations.".into(),
+        ))
+    }
+
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        if !self.worker.config().topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        Ok(self.worker.status().topics(name))
+    }
+
+    async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
+        if !self.worker.config().topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.worker.config().topic_tracking_reset_allowed() {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
+        }
+        self.worker.status().reset_topics(name);
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let config = {
+            let state = self.state.lock().await;
+            state
+                .configs
+                .get(name)
+                .cloned()
+                .ok_or_else(|| connector_not_found(name))?
+        };
+        let offsets = match self.worker.connector_type(&config) {
+            ConnectorType::Sink => {
+                let group = Self::sink_group(&config, name);
+                let mut entries: Vec<_> = self
+                    .worker
+                    .log()
+                    .group_offsets(&group)
+                    .await
+                    .map_err(|_| {
+                        HerderError::Internal(format!(
+                            "Failed to retrieve consumer group offsets for sink connector {name}"
+                        ))
+                    })?
+                    .into_iter()
+                    .collect();
+                entries.sort();
+                entries
+                    .into_iter()
+                    .map(|(tp, off)| ConnectorOffset {
+                        partition: Some(
+                            serde_json::json!({"kafka_topic": tp.topic, "kafka_partition": tp.partition})
+                                .as_object()
+                                .cloned()
+                                .unwrap_or_default(),
+                        ),
+                        offset: Some(
+                            serde_json::json!({"kafka_offset": off}).as_object().cloned().unwrap_or_default(),
+                        ),
+                    })
+                    .collect()
+            }
+            _ => self
+                .worker
+                .offsets()
+                .connector_offsets(name)
+                .await
+                .map_err(|_| {
+                    HerderError::Internal(format!(
+                        "Failed to retrieve offsets for source connector {name}"
+                    ))
+                })?
+                .into_iter()
+                .map(|(p, o)| ConnectorOffset {
+                    partition: Some(p),
+                    offset: Some(o),
+                })
+                .collect(),
+        };
+        Ok(ConnectorOffsets {
+            offsets: Some(offsets),
+        })
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<Message> {
+        let entries = offsets.offsets.filter(|o| !o.is_empty()).ok_or_else(|| {
+            HerderError::BadRequest(
+                "Partitions / offsets need to be provided for an alter offsets request".into(),
+            )
+        })?;
+        let state = self.state.lock().await;
+        Self::require_stopped(&state, name)?;
+        let config = state.configs.get(name).cloned().unwrap_or_default();
+        match self.worker.connector_type(&config) {
+            ConnectorType::Sink => {
+                let mut alter = HashMap::new();
+                for e in &entries {
+                    let (tp, off) = sink_offset_entry(e)?;
+                    alter.insert(tp, off);
+                }
+                self.worker
+                    .log()
+                    .alter_group_offsets(&Self::sink_group(&config, name), &alter)
+                    .await
+                    .map_err(|_| HerderError::Internal(format!("Failed to alter consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to alter its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
+            }
+            _ => {
+                let mut writes = Vec::new();
+                for e in entries {
+                    let partition = e.partition.ok_or_else(|| {
+                        HerderError::BadRequest("Source partitions may not be null".into())
+                    })?;
+                    writes.push((partition, e.offset));
+                }
+                self.worker
+                    .offsets()
+                    .set(name, writes)
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        Ok(Message {
+            message: "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.".into(),
+        })
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        let state = self.state.lock().await;
+        Self::require_stopped(&state, name)?;
+        let config = state.configs.get(name).cloned().unwrap_or_default();
+        match self.worker.connector_type(&config) {
+            ConnectorType::Sink => {
+                self.worker
+                    .log()
+                    .delete_group(&Self::sink_group(&config, name))
+                    .await
+                    .map_err(|_| HerderError::Internal(format!("Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
+            }
+            _ => {
+                let partitions: Vec<_> = self
+                    .worker
+                    .offsets()
+                    .connector_offsets(name)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect();
+                self.worker
+                    .offsets()
+                    .set(name, partitions)
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        Ok(Message {
+            message: "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.".into(),
+        })
+    }
+
+    fn connector_plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
+        self.worker.plugins().plugin_infos(connectors_only)
+    }
+
+    fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+        let p = self
+            .worker
+            .plugins()
+            .any(plugin)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
+        Ok(connector_config::plugin_config_listing(
+            p,
+            self.worker.plugins(),
+        ))
+    }
+
+    async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
+        if !config.contains_key(CONNECTOR_CLASS_CONFIG) {
+            return Err(HerderError::BadRequest(format!(
+                "Connector config {} contains no connector type",
+                connector_config::java_map_string(&config)
+            )));
+        }
+        validate_connector_config(&config, self.worker.plugins())
+            .map_err(|f| HerderError::BadRequest(f.0))
+    }
+}

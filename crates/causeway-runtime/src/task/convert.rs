@@ -1,0 +1,97 @@
+use bytes::Bytes;
+use causeway_api::{ConnectError, Converter, HeaderConverter};
+use causeway_data::{ConnectRecord, Headers, SinkRecord, TimestampType};
+use causeway_log::{ConsumerRecord, ProducerRecord};
+
+use super::Stage;
+
+/// The key, value and header converters of one task.
+pub struct RecordConverters {
+    /// Key converter.
+    pub key: Box<dyn Converter>,
+    /// Value converter.
+    pub value: Box<dyn Converter>,
+    /// Header converter.
+    pub header: Box<dyn HeaderConverter>,
+}
+
+impl RecordConverters {
+    /// Serialises a (transformed) source record for the log.
+    ///
+    /// # Errors
+    /// The failing stage and its error.
+    pub fn to_producer_record(
+        &self,
+        r: &ConnectRecord,
+    ) -> Result<ProducerRecord, (Stage, ConnectError)> {
+        let mut headers = Vec::with_capacity(r.headers.len());
+        for h in &r.headers {
+            let bytes = self
+                .header
+                .from_connect_header(&r.topic, &h.key, h.schema.as_ref(), &h.value)
+                .map_err(|e| (Stage::HeaderConverter, e))?;
+            headers.push((h.key.clone(), bytes.map(Bytes::from)));
+        }
+        let key = self
+            .key
+            .from_connect_data(&r.topic, &r.headers, r.key_schema.as_ref(), &r.key)
+            .map_err(|e| (Stage::KeyConverter, e))?;
+        let value = self
+            .value
+            .from_connect_data(&r.topic, &r.headers, r.value_schema.as_ref(), &r.value)
+            .map_err(|e| (Stage::ValueConverter, e))?;
+        Ok(ProducerRecord {
+            topic: r.topic.clone(),
+            partition: r.kafka_partition,
+            key: key.map(Bytes::from),
+            value: value.map(Bytes::from),
+            timestamp: r.timestamp,
+            headers,
+        })
+    }
+
+    /// Deserialises a consumed record into a sink record.
+    ///
+    /// # Errors
+    /// The failing stage and its error.
+    pub fn to_sink_record(&self, r: &ConsumerRecord) -> Result<SinkRecord, (Stage, ConnectError)> {
+        let mut headers = Headers::new();
+        for (k, v) in &r.headers {
+            let sv = self
+                .header
+                .to_connect_header(&r.topic, k, v.as_deref())
+                .map_err(|e| (Stage::HeaderConverter, e))?;
+            headers.add(k.clone(), sv.schema, sv.value);
+        }
+        let key = self
+            .key
+            .to_connect_data(&r.topic, &headers, r.key.as_deref())
+            .map_err(|e| (Stage::KeyConverter, e))?;
+        let value = self
+            .value
+            .to_connect_data(&r.topic, &headers, r.value.as_deref())
+            .map_err(|e| (Stage::ValueConverter, e))?;
+        let timestamp = (r.timestamp >= 0).then_some(r.timestamp);
+        Ok(SinkRecord {
+            kafka_offset: r.offset,
+            timestamp_type: if timestamp.is_some() {
+                TimestampType::CreateTime
+            } else {
+                TimestampType::NoTimestampType
+            },
+            original_topic: r.topic.clone(),
+            original_kafka_partition: r.partition,
+            original_kafka_offset: r.offset,
+            record: ConnectRecord {
+                topic: r.topic.clone(),
+                kafka_partition: Some(r.partition),
+                key_schema: key.schema,
+                key: key.value,
+                value_schema: value.schema,
+                value: value.value,
+                timestamp,
+                headers,
+            },
+        })
+    }
+}

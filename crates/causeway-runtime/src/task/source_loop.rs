@@ -1,0 +1,372 @@
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use causeway_api::{ConnectError, Props, SourceTask, SourceTaskContext};
+use causeway_data::{SourceMap, SourceRecord};
+use causeway_log::{DeliveryFuture, LogProducer};
+use futures::FutureExt;
+use tokio::time::Instant;
+
+use super::{
+    ErrorPolicy, RecordConverters, Stage, TaskControl, TaskReporter, TopicTracker,
+    TransformationChain,
+};
+use crate::herder::entities::State;
+use crate::offset_store::OffsetStore;
+
+/// Records sent but not yet acknowledged, at most this many, before the loop waits for acks.
+const MAX_IN_FLIGHT: usize = 200_000;
+
+/// One source partition's records in submission order (Apache's `SubmittedRecords`): an offset becomes
+/// committable only when it and every earlier record of the same partition were acknowledged.
+struct PartitionQueue {
+    partition: SourceMap,
+    pending: VecDeque<(DeliveryFuture, Option<SourceMap>)>,
+    committable: Option<Option<SourceMap>>,
+}
+
+#[derive(Default)]
+struct SubmittedRecords {
+    queues: Vec<PartitionQueue>,
+    in_flight: usize,
+}
+
+impl SubmittedRecords {
+    fn queue_for(&mut self, partition: &SourceMap) -> &mut PartitionQueue {
+        // Sources usually have few partitions, and consecutive records share one: check the last used first.
+        let idx = match self.queues.iter().rposition(|q| &q.partition == partition) {
+            Some(i) => i,
+            None => {
+                self.queues.push(PartitionQueue {
+                    partition: partition.clone(),
+                    pending: VecDeque::new(),
+                    committable: None,
+                });
+                self.queues.len() - 1
+            }
+        };
+        &mut self.queues[idx]
+    }
+
+    fn submit(
+        &mut self,
+        partition: Option<&SourceMap>,
+        offset: Option<SourceMap>,
+        ack: DeliveryFuture,
+    ) {
+        match partition {
+            Some(p) => {
+                self.queue_for(p).pending.push_back((ack, offset));
+                self.in_flight += 1;
+            }
+            // No partition: nothing to commit, but the ack still matters for failures; await it eagerly
+            // by keeping it in a partition-less queue keyed by an empty map.
+            None => {
+                self.queue_for(&SourceMap::new())
+                    .pending
+                    .push_back((ack, None));
+                self.in_flight += 1;
+            }
+        }
+    }
+
+    /// Marks a record with nothing to send (dropped by a transform or skipped on error) as done.
+    fn skip(&mut self, partition: Option<&SourceMap>, offset: Option<SourceMap>) {
+        if let Some(p) = partition {
+            let q = self.queue_for(p);
+            if q.pending.is_empty() {
+                q.committable = Some(offset);
+            } else {
+                q.pending.push_back((
+                    DeliveryFuture::ready(Ok(causeway_log::RecordMetadata {
+                        partition: -1,
+                        offset: -1,
+                        timestamp: -1,
+                    })),
+                    offset,
+                ));
+                self.in_flight += 1;
+            }
+        }
+    }
+
+    /// Folds acknowledged prefixes into committable offsets; returns the first delivery error.
+    fn drain(&mut self) -> Result<(), ConnectError> {
+        for q in &mut self.queues {
+            while let Some((fut, _)) = q.pending.front_mut() {
+                match fut.now_or_never() {
+                    None => break,
+                    Some(Ok(_)) => {
+                        let (_, offset) = q.pending.pop_front().expect("front exists");
+                        q.committable = Some(offset);
+                        self.in_flight -= 1;
+                    }
+                    Some(Err(e)) => {
+                        return Err(ConnectError::fatal(format!(
+                            "Failed to send record to the log: {e}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest outstanding ack, up to `deadline`. Returns false on timeout.
+    async fn wait_one(&mut self, deadline: Instant) -> Result<bool, ConnectError> {
+        let Some(q) = self.queues.iter_mut().find(|q| !q.pending.is_empty()) else {
+            return Ok(true);
+        };
+        let (fut, _) = q.pending.front_mut().expect("non-empty");
+        match tokio::time::timeout_at(deadline, fut).await {
+            Err(_) => Ok(false),
+            Ok(Ok(meta)) => {
+                let (_, offset) = q.pending.pop_front().expect("non-empty");
+                q.committable = Some(offset);
+                self.in_flight -= 1;
+                let _ = meta;
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(ConnectError::fatal(format!(
+                "Failed to send record to the log: {e}"
+            ))),
+        }
+    }
+
+    /// Takes the offsets that became committable since the last call.
+    fn take_committable(&mut self) -> Vec<(SourceMap, Option<SourceMap>)> {
+        let mut out = Vec::new();
+        for q in &mut self.queues {
+            if q.partition.is_empty() {
+                q.committable = None;
+                continue;
+            }
+            if let Some(offset) = q.committable.take() {
+                out.push((q.partition.clone(), offset));
+            }
+        }
+        self.queues
+            .retain(|q| !q.pending.is_empty() || q.committable.is_some());
+        out
+    }
+}
+
+/// Runs one source task: poll → transforms → converters → append to the log, and commits offsets every
+/// `offset.flush.interval.ms` for records the log acknowledged (`AbstractWorkerSourceTask`).
+pub struct SourceTaskLoop {
+    /// The task instance.
+    pub task: Box<dyn SourceTask>,
+    /// Task config.
+    pub props: Arc<Props>,
+    /// The task's context.
+    pub context: SourceTaskContext,
+    /// Transforms.
+    pub chain: TransformationChain,
+    /// Converters.
+    pub converters: RecordConverters,
+    /// Producer.
+    pub producer: Arc<dyn LogProducer>,
+    /// Offset store.
+    pub offsets: Arc<dyn OffsetStore>,
+    /// Control.
+    pub control: TaskControl,
+    /// Status reporting.
+    pub reporter: TaskReporter,
+    /// Error policy.
+    pub errors: ErrorPolicy,
+    /// `offset.flush.interval.ms`.
+    pub flush_interval: Duration,
+    /// `offset.flush.timeout.ms`.
+    pub flush_timeout: Duration,
+}
+
+impl SourceTaskLoop {
+    /// Runs until stopped or failed. Always calls the task's `stop` after a successful `start`.
+    ///
+    /// # Errors
+    /// The failure that killed the task.
+    pub async fn run(mut self) -> Result<(), ConnectError> {
+        let props = self.props.clone();
+        self.task.start(self.context.clone(), &props).await?;
+        let result = self.execute().await;
+        let stop_result = self.task.stop().await;
+        self.chain.close();
+        result.and(stop_result)
+    }
+
+    async fn execute(&mut self) -> Result<(), ConnectError> {
+        let connector = self.reporter.id.connector.clone();
+        let mut submitted = SubmittedRecords::default();
+        let mut topics = TopicTracker::default();
+        let mut next_commit = Instant::now() + self.flush_interval;
+        let mut control = self.control.clone();
+        self.reporter.state(State::Running);
+        loop {
+            if control.stop.is_cancelled() {
+                break;
+            }
+            if control.paused() {
+                self.reporter.state(State::Paused);
+                if !control.wait_while_paused().await {
+                    break;
+                }
+                self.reporter.state(State::Running);
+                continue;
+            }
+            let polled = tokio::select! {
+                biased;
+                _ = control.stop.cancelled() => break,
+                _ = control.target.changed() => continue,
+                _ = tokio::time::sleep_until(next_commit) => None,
+                r = self.task.poll() => Some(r),
+            };
+            if let Some(polled) = polled {
+                let batch = match polled {
+                    Ok(b) => b,
+                    Err(e) if e.is_retriable() => {
+                        tracing::warn!(task = %self.reporter.id, error = %e, "Retriable error while polling; polling again.");
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        return Err(e.context(
+                            "Task threw an uncaught and unrecoverable exception during poll",
+                        ));
+                    }
+                };
+                for record in batch {
+                    self.send(record, &mut submitted, &mut topics).await?;
+                }
+                submitted.drain()?;
+                while submitted.in_flight > MAX_IN_FLIGHT {
+                    submitted
+                        .wait_one(Instant::now() + self.flush_timeout)
+                        .await?;
+                }
+            }
+            if Instant::now() >= next_commit {
+                submitted.drain()?;
+                self.commit(&connector, &mut submitted).await;
+                next_commit = Instant::now() + self.flush_interval;
+            }
+        }
+        // Final commit: wait for outstanding acks within the flush timeout, then commit what is acked.
+        let deadline = Instant::now() + self.flush_timeout;
+        while submitted.in_flight > 0 {
+            if !submitted.wait_one(deadline).await? {
+                tracing::warn!(task = %self.reporter.id, outstanding = submitted.in_flight, "Timed out waiting for records to be acknowledged before the final offset commit.");
+                break;
+            }
+        }
+        self.commit(&connector, &mut submitted).await;
+        Ok(())
+    }
+
+    async fn send(
+        &mut self,
+        record: SourceRecord,
+        submitted: &mut SubmittedRecords,
+        topics: &mut TopicTracker,
+    ) -> Result<(), ConnectError> {
+        let SourceRecord {
+            source_partition,
+            source_offset,
+            record,
+        } = record;
+        let transformed = if self.chain.is_empty() {
+            Some(record)
+        } else {
+            let topic = record.topic.clone();
+            match self.chain.apply(record) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.errors.handle(
+                        Stage::Transformation,
+                        e,
+                        &format!("source record for topic '{topic}'"),
+                    )?;
+                    None
+                }
+            }
+        };
+        let Some(transformed) = transformed else {
+            submitted.skip(source_partition.as_ref(), source_offset);
+            return Ok(());
+        };
+        let producer_record = match self.converters.to_producer_record(&transformed) {
+            Ok(r) => r,
+            Err((stage, e)) => {
+                let context = format!("source record for topic '{}'", transformed.topic);
+                self.errors.handle(stage, e, &context)?;
+                submitted.skip(source_partition.as_ref(), source_offset);
+                return Ok(());
+            }
+        };
+        topics.record(&self.reporter, &producer_record.topic);
+        let mut backoff = Duration::from_millis(100);
+        let ack = loop {
+            match self.producer.send(producer_record.clone()) {
+                Ok(ack) => break ack,
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(task = %self.reporter.id, error = %e, "Retriable error sending a record; retrying.");
+                    if self.control.stop.is_cancelled() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    let context = format!("source record for topic '{}'", producer_record.topic);
+                    self.errors.handle(
+                        Stage::KafkaProduce,
+                        ConnectError::fatal(e.to_string()),
+                        &context,
+                    )?;
+                    submitted.skip(source_partition.as_ref(), source_offset);
+                    return Ok(());
+                }
+            }
+        };
+        submitted.submit(source_partition.as_ref(), source_offset, ack);
+        Ok(())
+    }
+
+    async fn commit(&mut self, connector: &str, submitted: &mut SubmittedRecords) {
+        let entries = submitted.take_committable();
+        if entries.is_empty() {
+            return;
+        }
+        let n = entries.len();
+        match tokio::time::timeout(
+            self.flush_timeout,
+            self.offsets.set(connector, entries.clone()),
+        )
+        .await
+        {
+            Ok(Ok(())) => {
+                tracing::debug!(task = %self.reporter.id, partitions = n, "Committed source offsets.");
+                if let Err(e) = self.task.commit().await {
+                    tracing::warn!(task = %self.reporter.id, error = %e, "Task failed to handle commit.");
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(task = %self.reporter.id, error = %e, "Failed to commit offsets; will retry.");
+                Self::restore(submitted, entries);
+            }
+            Err(_) => {
+                tracing::error!(task = %self.reporter.id, "Timed out committing offsets; will retry.");
+                Self::restore(submitted, entries);
+            }
+        }
+    }
+
+    /// Puts offsets back after a failed commit, unless a newer offset arrived meanwhile (`cancelFlush`).
+    fn restore(submitted: &mut SubmittedRecords, entries: Vec<(SourceMap, Option<SourceMap>)>) {
+        for (p, o) in entries {
+            let q = submitted.queue_for(&p);
+            if q.committable.is_none() {
+                q.committable = Some(o);
+            }
+        }
+    }
+}
