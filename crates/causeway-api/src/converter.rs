@@ -11,6 +11,7 @@ pub trait Converter: Send + Sync {
     fn configure(&mut self, props: &Props, is_key: bool) -> Result<()>;
 
     /// Serialises a value; `None` is a null (tombstone) payload.
+    #[allow(clippy::wrong_self_convention)] // Apache's name, kept so Connect users recognise it.
     fn from_connect_data(
         &self,
         topic: &str,
@@ -39,6 +40,7 @@ pub trait HeaderConverter: Send + Sync {
     fn configure(&mut self, props: &Props) -> Result<()>;
 
     /// Serialises one header value.
+    #[allow(clippy::wrong_self_convention)] // Apache's name, kept so Connect users recognise it.
     fn from_connect_header(
         &self,
         topic: &str,
