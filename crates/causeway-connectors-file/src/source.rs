@@ -1,8 +1,7 @@
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::io::{self, Read, SeekFrom};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use causeway_api::config::validators::NonEmptyString;
@@ -10,32 +9,63 @@ use causeway_api::{
     ConfigDef, ConfigType, ConnectError, Connector, ConnectorContext, Importance, Props, Result,
     SourceConnector, SourceTask, SourceTaskContext,
 };
-use causeway_data::{Schema, SourceMap, SourceRecord, Value};
-use parking_lot::Mutex;
+use causeway_data::{ConnectRecord, Schema, SchemaRef, SourceMap, SourceRecord, Value};
+use tokio::io::AsyncSeekExt;
+use tokio::task::JoinHandle;
 
+use crate::lines::{LineBuffer, decode};
 use crate::{
     DEFAULT_TASK_BATCH_SIZE, FILE_CONFIG, FILENAME_FIELD, POSITION_FIELD, TASK_BATCH_SIZE_CONFIG,
-    TOPIC_CONFIG,
+    TOPIC_CONFIG, stdin,
 };
 
-/// How long `poll` waits at the end of the input before returning an empty batch (Apache waits 1 s; a
-/// shorter wait picks up appended lines sooner at negligible cost).
-const EOF_WAIT: Duration = Duration::from_millis(250);
+/// How long `poll` waits when no complete line is available before returning an empty batch. Apache waits
+/// 1 s; a tenth of that picks up appended lines sooner, for one `read` returning 0 per wait.
+const EOF_WAIT: Duration = Duration::from_millis(100);
 
-fn config_def() -> ConfigDef {
+/// How long `poll` waits before looking for a file that does not exist yet (Apache's 1 s).
+const MISSING_FILE_WAIT: Duration = Duration::from_secs(1);
+
+/// Initial read buffer; it doubles whenever a single line does not fit.
+const READ_BUFFER: usize = 256 * 1024;
+
+pub(crate) fn config_def() -> ConfigDef {
     ConfigDef::new()
-        .define_null(FILE_CONFIG, ConfigType::String, Importance::High,
-            "Source filename. If not specified, the standard input will be used")
-        .define_key(
-            ConfigDef::key(TOPIC_CONFIG, ConfigType::String, Importance::High, "The topic to publish data to")
-                .validator(Arc::new(NonEmptyString)),
+        .define_null(
+            FILE_CONFIG,
+            ConfigType::String,
+            Importance::High,
+            "Source filename. If not specified, the standard input will be used",
         )
-        .define(TASK_BATCH_SIZE_CONFIG, ConfigType::Int, &DEFAULT_TASK_BATCH_SIZE.to_string(), Importance::Low,
-            "The maximum number of records the source task can read from the file each time it is polled")
+        .define_key(
+            ConfigDef::key(
+                TOPIC_CONFIG,
+                ConfigType::String,
+                Importance::High,
+                "The topic to publish data to",
+            )
+            .validator(Arc::new(NonEmptyString)),
+        )
+        .define(
+            TASK_BATCH_SIZE_CONFIG,
+            ConfigType::Int,
+            &DEFAULT_TASK_BATCH_SIZE.to_string(),
+            Importance::Low,
+            "The maximum number of records the source task can read from the file each time it is polled",
+        )
 }
 
-/// `org.apache.kafka.connect.file.FileStreamSourceConnector`: one task reading a file or stdin.
-#[derive(Default)]
+/// The configured file, `None` (or empty) meaning stdin.
+fn configured_file(props: &Props) -> Result<Option<String>> {
+    Ok(config_def()
+        .parse(props)?
+        .string(FILE_CONFIG)
+        .map(str::to_owned))
+}
+
+/// `org.apache.kafka.connect.file.FileStreamSourceConnector`: a single task reading a file (or stdin) line by
+/// line into one topic.
+#[derive(Debug, Default)]
 pub struct FileStreamSourceConnector {
     props: Props,
 }
@@ -47,7 +77,11 @@ impl Connector for FileStreamSourceConnector {
     }
 
     async fn start(&mut self, _ctx: ConnectorContext, props: &Props) -> Result<()> {
-        config_def().parse(props)?;
+        let file = configured_file(props)?.filter(|f| !f.is_empty());
+        tracing::info!(
+            "Starting file source connector reading from {}.",
+            file.as_deref().unwrap_or("standard input")
+        );
         self.props = props.clone();
         Ok(())
     }
@@ -67,208 +101,371 @@ impl SourceConnector for FileStreamSourceConnector {
     fn create_task(&self) -> Box<dyn SourceTask> {
         Box::new(FileStreamSourceTask::default())
     }
-}
 
-/// The reader state, shared with the blocking thread that reads; lines read but not yet returned stay in
-/// `pending`, so a cancelled `poll` loses nothing.
-struct ReaderState {
-    path: Option<PathBuf>,
-    input: Option<Box<dyn BufRead + Send>>,
-    /// Byte position after the last complete line read.
-    position: u64,
-    /// Bytes of a line whose newline has not arrived yet.
-    partial: Vec<u8>,
-    /// A `\r` ended the previous chunk: skip a `\n` that follows.
-    skip_lf: bool,
-    pending: Vec<(String, u64)>,
-}
-
-impl ReaderState {
-    fn open(&mut self) -> std::io::Result<bool> {
-        if self.input.is_some() {
-            return Ok(true);
+    /// Validates offsets as Apache does and returns `true`: the offsets live only in Connect's offset store,
+    /// and the task checks the position against the file when it starts.
+    async fn alter_offsets(
+        &self,
+        props: &Props,
+        offsets: &[(SourceMap, Option<SourceMap>)],
+    ) -> Result<bool> {
+        if configured_file(props)?.is_none_or(|f| f.is_empty()) {
+            return Err(ConnectError::fatal(format!(
+                "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
+                 This is because stdin is used for input and offsets are not tracked."
+            )));
         }
-        match &self.path {
-            None => {
-                self.input = Some(Box::new(BufReader::with_capacity(
-                    64 * 1024,
-                    std::io::stdin(),
+        // One source partition per file: the configured one, and possibly others from earlier configurations.
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else {
+                // Tombstones are allowed for anything, so garbage can always be cleaned up.
+                continue;
+            };
+            let Some(position) = offset.get(POSITION_FIELD) else {
+                return Err(ConnectError::fatal(format!(
+                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
                 )));
-                Ok(true)
+            };
+            // A position is a byte offset: a non-negative long (JSON integer).
+            let Some(position) = position.as_i64() else {
+                return Err(ConnectError::fatal(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
+                )));
+            };
+            if position < 0 {
+                return Err(ConnectError::fatal(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
+                )));
             }
-            Some(path) => match File::open(path) {
-                Ok(mut f) => {
-                    if self.position > 0 {
-                        f.seek(SeekFrom::Start(self.position))?;
-                        tracing::debug!(file = %path.display(), position = self.position, "Resuming file source.");
-                    }
-                    self.input = Some(Box::new(BufReader::with_capacity(256 * 1024, f)));
-                    Ok(true)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    tracing::warn!(file = %path.display(), "Couldn't find file for FileStreamSourceTask, sleeping to wait for it to be created.");
-                    Ok(false)
-                }
-                Err(e) => Err(e),
+            if !partition.contains_key(FILENAME_FIELD) {
+                return Err(ConnectError::fatal(format!(
+                    "Partition objects should contain the key '{FILENAME_FIELD}'"
+                )));
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// What every record of a task shares.
+struct RecordTemplate {
+    topic: String,
+    /// `{"filename": <file>}`; for stdin the file is null (or the empty string it was configured as).
+    partition: SourceMap,
+    schema: SchemaRef,
+}
+
+impl RecordTemplate {
+    /// A record for one line; `position` is `None` for stdin, whose offsets Apache leaves null.
+    fn record(&self, line: String, position: Option<u64>) -> SourceRecord {
+        let mut offset = SourceMap::with_capacity(1);
+        offset.insert(
+            POSITION_FIELD.to_owned(),
+            position.map_or(serde_json::Value::Null, |p| (p as i64).into()),
+        );
+        SourceRecord {
+            source_partition: Some(self.partition.clone()),
+            source_offset: Some(offset),
+            record: ConnectRecord {
+                topic: self.topic.clone(),
+                value_schema: Some(self.schema.clone()),
+                value: Value::String(line),
+                timestamp: Some(now_ms()),
+                ..ConnectRecord::default()
             },
         }
     }
+}
 
-    /// Reads complete lines into `pending`, up to `max`. Handles `\n`, `\r` and `\r\n` endings as Apache's
-    /// `extractLine` does.
-    fn fill(&mut self, max: usize) -> std::io::Result<()> {
-        if !self.open()? {
-            return Ok(());
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// An open file and the lines read from it so far. Moved into a blocking task for each batch.
+struct FileReader {
+    file: File,
+    lines: LineBuffer,
+    template: Arc<RecordTemplate>,
+}
+
+impl FileReader {
+    /// Reads up to `max` complete lines, stopping early at the current end of the file. Blocking.
+    fn read_batch(&mut self, max: usize) -> io::Result<Vec<SourceRecord>> {
+        let mut records = Vec::with_capacity(max.min(4096));
+        loop {
+            while records.len() < max {
+                let Some((line, position)) = self.lines.next_line() else {
+                    break;
+                };
+                records.push(self.template.record(decode(line), Some(position)));
+            }
+            if records.len() >= max {
+                return Ok(records);
+            }
+            match self.file.read(self.lines.spare()) {
+                Ok(0) => return Ok(records),
+                Ok(n) => self.lines.filled(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Lines already taken from the buffer must be returned; the error will recur next time.
+                Err(_) if !records.is_empty() => return Ok(records),
+                Err(e) => return Err(e),
+            }
         }
-        let Some(input) = self.input.as_mut() else {
-            return Ok(());
-        };
-        while self.pending.len() < max {
-            let buf = input.fill_buf()?;
-            if buf.is_empty() {
-                break;
-            }
-            let mut consumed = 0;
-            let mut i = 0;
-            while i < buf.len() && self.pending.len() < max {
-                let b = buf[i];
-                if self.skip_lf {
-                    self.skip_lf = false;
-                    if b == b'\n' {
-                        i += 1;
-                        consumed = i;
-                        self.position += 1;
-                        continue;
-                    }
-                }
-                if b == b'\n' || b == b'\r' {
-                    self.partial.extend_from_slice(&buf[consumed..i]);
-                    // The whole line, including bytes carried over from earlier reads, plus its terminator.
-                    self.position += self.partial.len() as u64 + 1;
-                    let line = String::from_utf8_lossy(&self.partial).into_owned();
-                    self.partial.clear();
-                    i += 1;
-                    if b == b'\r' {
-                        // `\r\n` is one terminator; when the `\n` is not read yet, skip it later.
-                        match buf.get(i) {
-                            Some(b'\n') => {
-                                i += 1;
-                                self.position += 1;
-                            }
-                            Some(_) => {}
-                            None => self.skip_lf = true,
-                        }
-                    }
-                    self.pending.push((line, self.position));
-                    consumed = i;
-                    continue;
-                }
-                i += 1;
-            }
-            if self.pending.len() >= max {
-                input.consume(consumed);
-                break;
-            }
-            // Keep the unterminated rest of the buffer; its bytes count once its newline arrives.
-            self.partial.extend_from_slice(&buf[consumed..]);
-            let n = buf.len();
-            input.consume(n);
-        }
-        Ok(())
     }
 }
 
-/// `org.apache.kafka.connect.file.FileStreamSourceTask`.
+type BatchHandle = JoinHandle<(FileReader, io::Result<Vec<SourceRecord>>)>;
+
+/// Standard input's share of the task state.
+struct StdinState {
+    lines: LineBuffer,
+    closed: bool,
+}
+
+/// A started task.
+struct Running {
+    ctx: SourceTaskContext,
+    /// The file to read; `None` reads stdin.
+    file: Option<String>,
+    batch_size: usize,
+    template: Arc<RecordTemplate>,
+    /// The open file, when no batch is being read from it.
+    reader: Option<FileReader>,
+    /// The batch being read; kept here so that a dropped `poll` leaves it for the next one.
+    in_flight: Option<BatchHandle>,
+    stdin: StdinState,
+}
+
+/// `org.apache.kafka.connect.file.FileStreamSourceTask`: reads lines from a file (or stdin) and tails it.
+///
+/// Each record has source partition `{"filename": <file>}`, source offset `{"position": <byte offset after
+/// the line>}`, a required string value schema and the line (without terminator) as value. `\n`, `\r` and
+/// `\r\n` end lines; an unterminated last line is held back until its terminator arrives. The file is opened
+/// on the first `poll`, resuming from the committed position; until it exists `poll` waits 1 s and returns
+/// nothing. At the end of the file `poll` waits 100 ms and returns nothing, so appended lines are picked up
+/// by later polls. From stdin the offsets are null, as in Apache.
+///
+/// Reads happen on the blocking thread pool, up to `batch.size` lines at a time. `poll` is cancel-safe: the
+/// batch being read stays in the task until a later `poll` returns it.
 #[derive(Default)]
 pub struct FileStreamSourceTask {
-    state: Option<Arc<Mutex<ReaderState>>>,
-    topic: String,
-    batch_size: usize,
-    partition: Option<SourceMap>,
+    running: Option<Running>,
 }
 
 #[async_trait]
 impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, ctx: SourceTaskContext, props: &Props) -> Result<()> {
         let parsed = config_def().parse(props)?;
-        self.topic = parsed.string(TOPIC_CONFIG).unwrap_or_default().to_owned();
-        self.batch_size = parsed
+        let file_config = parsed.string(FILE_CONFIG).map(str::to_owned);
+        let topic = parsed.string(TOPIC_CONFIG).unwrap_or_default().to_owned();
+        // Apache returns a batch once it holds `batch.size` records, so anything below 1 behaves as 1.
+        let batch_size = parsed
             .int(TASK_BATCH_SIZE_CONFIG)
             .unwrap_or(DEFAULT_TASK_BATCH_SIZE)
             .max(1) as usize;
-        let path = parsed
-            .string(FILE_CONFIG)
-            .filter(|f| !f.is_empty())
-            .map(PathBuf::from);
-        let mut position = 0;
-        if let Some(p) = &path {
-            let mut partition = SourceMap::new();
-            partition.insert(FILENAME_FIELD.into(), p.display().to_string().into());
-            if let Some(offset) = ctx.offset_storage_reader().offset(&partition).await? {
-                match offset
-                    .get(POSITION_FIELD)
-                    .and_then(serde_json::Value::as_i64)
-                {
-                    Some(pos) if pos >= 0 => position = pos as u64,
-                    _ => return Err(ConnectError::fatal("Offset position is the incorrect type")),
-                }
-            }
-            self.partition = Some(partition);
-        }
-        self.state = Some(Arc::new(Mutex::new(ReaderState {
-            path,
-            input: None,
-            position,
-            partial: Vec::new(),
-            skip_lf: false,
-            pending: Vec::new(),
-        })));
+        let mut partition = SourceMap::with_capacity(1);
+        partition.insert(
+            FILENAME_FIELD.to_owned(),
+            file_config
+                .clone()
+                .map_or(serde_json::Value::Null, serde_json::Value::String),
+        );
+        self.running = Some(Running {
+            ctx,
+            file: file_config.filter(|f| !f.is_empty()),
+            batch_size,
+            template: Arc::new(RecordTemplate {
+                topic,
+                partition,
+                schema: Schema::string(),
+            }),
+            reader: None,
+            in_flight: None,
+            stdin: StdinState {
+                lines: LineBuffer::new(64 * 1024, 0),
+                closed: false,
+            },
+        });
         Ok(())
     }
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
-        let state = self
-            .state
-            .clone()
+        let running = self
+            .running
+            .as_mut()
             .ok_or_else(|| ConnectError::fatal("FileStreamSourceTask polled before start"))?;
-        let max = self.batch_size;
-        let reader = state.clone();
-        tokio::task::spawn_blocking(move || reader.lock().fill(max))
-            .await
-            .map_err(|e| ConnectError::fatal(e.to_string()))?
-            .map_err(|e| {
-                ConnectError::fatal(format!("Error while reading from the source file: {e}"))
-            })?;
-        // Taken without an await in between, so a cancelled poll leaves the lines for the next one.
-        let lines = std::mem::take(&mut state.lock().pending);
-        if lines.is_empty() {
-            tokio::time::sleep(EOF_WAIT).await;
-            return Ok(Vec::new());
+        match running.file.clone() {
+            Some(file) => running.poll_file(&file).await,
+            None => running.poll_stdin().await,
         }
-        let schema = Schema::string();
-        Ok(lines
-            .into_iter()
-            .map(|(line, position)| {
-                let offset = self.partition.as_ref().map(|_| {
-                    let mut o = SourceMap::new();
-                    o.insert(POSITION_FIELD.into(), (position as i64).into());
-                    o
-                });
-                SourceRecord::new(
-                    self.partition.clone(),
-                    offset,
-                    self.topic.clone(),
-                    Some(schema.clone()),
-                    Value::String(line),
-                )
-            })
-            .collect())
     }
 
     async fn stop(&mut self) -> Result<()> {
-        if let Some(s) = self.state.take() {
-            s.lock().input = None;
-        }
+        tracing::trace!("Stopping.");
+        // Dropping the reader closes the file; a batch still being read closes it when it finishes.
+        self.running = None;
         Ok(())
     }
+}
+
+impl Running {
+    async fn poll_file(&mut self, file: &str) -> Result<Vec<SourceRecord>> {
+        if self.in_flight.is_none() {
+            let reader = match self.reader.take() {
+                Some(reader) => reader,
+                None => match self.open(file).await? {
+                    Some(reader) => reader,
+                    None => {
+                        tokio::time::sleep(MISSING_FILE_WAIT).await;
+                        return Ok(Vec::new());
+                    }
+                },
+            };
+            let max = self.batch_size;
+            let mut reader = reader;
+            self.in_flight = Some(tokio::task::spawn_blocking(move || {
+                let batch = reader.read_batch(max);
+                (reader, batch)
+            }));
+        }
+        let handle = self.in_flight.as_mut().expect("a batch is in flight");
+        let joined = handle.await;
+        self.in_flight = None;
+        let (reader, batch) = joined.map_err(|e| {
+            ConnectError::fatal(format!(
+                "Reading {file} for FileStreamSourceTask failed: {e}"
+            ))
+        })?;
+        self.reader = Some(reader);
+        let records = batch.map_err(|e| {
+            tracing::warn!(file, error = %e, "Error while reading from file for FileStreamSourceTask.");
+            ConnectError::retriable(format!("Error while reading from file {file}: {e}"))
+        })?;
+        tracing::trace!(file, records = records.len(), "Read lines.");
+        if records.is_empty() {
+            tokio::time::sleep(EOF_WAIT).await;
+        }
+        Ok(records)
+    }
+
+    /// Opens the file at the committed position, or returns `None` if it does not exist yet.
+    async fn open(&self, file: &str) -> Result<Option<FileReader>> {
+        let mut f = match tokio::fs::File::open(file).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                tracing::warn!(
+                    "Couldn't find file {file} for FileStreamSourceTask, sleeping to wait for it to be created."
+                );
+                return Ok(None);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Error while trying to open file {file}.");
+                return Err(ConnectError::fatal(format!(
+                    "Error while trying to open file {file}: {e}"
+                )));
+            }
+        };
+        let offset = self
+            .ctx
+            .offset_storage_reader()
+            .offset(&self.template.partition)
+            .await?;
+        let position = match offset.as_ref().and_then(|o| o.get(POSITION_FIELD)) {
+            None | Some(serde_json::Value::Null) => 0,
+            Some(p) => p
+                .as_i64()
+                .ok_or_else(|| ConnectError::fatal("Offset position is the incorrect type"))?,
+        };
+        let position = if position < 0 {
+            tracing::warn!(
+                "Ignoring negative offset position {position} for {file}; reading from the start."
+            );
+            0
+        } else {
+            position as u64
+        };
+        if position > 0 {
+            tracing::debug!("Found previous offset, trying to skip to file offset {position}.");
+            let skip_err = |e: io::Error| {
+                tracing::error!(error = %e, "Error while trying to seek to previous offset in file {file}.");
+                ConnectError::fatal(format!(
+                    "Error while trying to seek to previous offset in file {file}: {e}"
+                ))
+            };
+            let len = f.metadata().await.map_err(skip_err)?.len();
+            if position > len {
+                tracing::warn!(
+                    "Committed position {position} is past the end of {file} ({len} bytes); waiting for the file to grow past it."
+                );
+            }
+            f.seek(SeekFrom::Start(position)).await.map_err(skip_err)?;
+            tracing::debug!("Skipped to offset {position}.");
+        }
+        tracing::debug!("Opened {file} for reading.");
+        Ok(Some(FileReader {
+            file: f.into_std().await,
+            lines: LineBuffer::new(READ_BUFFER, position),
+            template: self.template.clone(),
+        }))
+    }
+
+    async fn poll_stdin(&mut self) -> Result<Vec<SourceRecord>> {
+        let mut records = Vec::new();
+        self.drain_stdin(&mut records);
+        if !records.is_empty() {
+            return Ok(records);
+        }
+        if self.stdin.closed {
+            tokio::time::sleep(EOF_WAIT).await;
+            return Ok(records);
+        }
+        let mut rx = stdin::receiver().lock().await;
+        let mut next = match tokio::time::timeout(EOF_WAIT, rx.recv()).await {
+            Ok(chunk) => chunk,
+            Err(_) => return Ok(records),
+        };
+        // Nothing below awaits, so a chunk received is always buffered.
+        loop {
+            match next {
+                Some(Ok(chunk)) => {
+                    self.stdin.lines.extend(&chunk);
+                    self.drain_stdin(&mut records);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "Error while reading from standard input; no more lines will be read.");
+                    self.stdin.closed = true;
+                    break;
+                }
+                None => {
+                    tracing::info!("Reached the end of standard input.");
+                    self.stdin.closed = true;
+                    break;
+                }
+            }
+            if records.len() >= self.batch_size {
+                break;
+            }
+            next = match rx.try_recv() {
+                Ok(chunk) => Some(chunk),
+                Err(mpsc_error) if is_empty(&mpsc_error) => break,
+                Err(_) => None,
+            };
+        }
+        Ok(records)
+    }
+
+    fn drain_stdin(&mut self, records: &mut Vec<SourceRecord>) {
+        while records.len() < self.batch_size {
+            let Some((line, _)) = self.stdin.lines.next_line() else {
+                break;
+            };
+            records.push(self.template.record(decode(line), None));
+        }
+    }
+}
+
+fn is_empty(e: &tokio::sync::mpsc::error::TryRecvError) -> bool {
+    matches!(e, tokio::sync::mpsc::error::TryRecvError::Empty)
 }

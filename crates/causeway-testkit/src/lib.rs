@@ -81,15 +81,25 @@ impl Rest {
     /// Sends a request with an optional JSON body.
     pub async fn request(&self, method: &str, path: &str, body: Option<Value>) -> Response {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(b) = body {
-            req = req.header("Content-Type", "application/json").body(b.to_string());
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
         }
         self.send(req).await
     }
 
     /// Sends a request with a raw body and content type.
-    pub async fn request_raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> Response {
+    pub async fn request_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Response {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let req = self
             .client
@@ -138,17 +148,27 @@ impl Rest {
     }
 
     /// Waits until the connector and `tasks` tasks are all in `state`.
-    pub async fn wait_connector_state(&self, name: &str, state: &str, tasks: usize, timeout: Duration) -> Value {
+    pub async fn wait_connector_state(
+        &self,
+        name: &str,
+        state: &str,
+        tasks: usize,
+        timeout: Duration,
+    ) -> Value {
         let path = format!("/connectors/{name}/status");
-        wait_for(&format!("{name} {state} with {tasks} task(s)"), timeout, || async {
-            let r = self.get(&path).await;
-            let ok = r.status == 200
-                && r.body["connector"]["state"] == state
-                && r.body["tasks"].as_array().is_some_and(|t| {
-                    t.len() == tasks && t.iter().all(|t| t["state"] == state)
-                });
-            ok.then_some(r.body)
-        })
+        wait_for(
+            &format!("{name} {state} with {tasks} task(s)"),
+            timeout,
+            || async {
+                let r = self.get(&path).await;
+                let ok = r.status == 200
+                    && r.body["connector"]["state"] == state
+                    && r.body["tasks"]
+                        .as_array()
+                        .is_some_and(|t| t.len() == tasks && t.iter().all(|t| t["state"] == state));
+                ok.then_some(r.body)
+            },
+        )
         .await
     }
 }
@@ -182,9 +202,18 @@ impl WorkerProcess {
     pub fn default_props(dir: &Path, port: u16) -> Vec<(String, String)> {
         [
             ("listeners", format!("http://127.0.0.1:{port}")),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter".into()),
-            ("value.converter", "org.apache.kafka.connect.storage.StringConverter".into()),
-            ("offset.storage.file.filename", dir.join("connect.offsets").display().to_string()),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.storage.StringConverter".into(),
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.storage.StringConverter".into(),
+            ),
+            (
+                "offset.storage.file.filename",
+                dir.join("connect.offsets").display().to_string(),
+            ),
             ("offset.flush.interval.ms", "1000".into()),
             ("embedded.log.dir", dir.join("log").display().to_string()),
         ]
@@ -199,9 +228,15 @@ impl WorkerProcess {
     }
 
     /// As [`WorkerProcess::start`] on a given port (to restart a worker where it was).
-    pub async fn start_on_port(bin: &Path, dir: &Path, spec: &WorkerSpec, port: u16) -> WorkerProcess {
+    pub async fn start_on_port(
+        bin: &Path,
+        dir: &Path,
+        spec: &WorkerSpec,
+        port: u16,
+    ) -> WorkerProcess {
         std::fs::create_dir_all(dir).expect("worker dir");
-        let mut props: BTreeMap<String, String> = Self::default_props(dir, port).into_iter().collect();
+        let mut props: BTreeMap<String, String> =
+            Self::default_props(dir, port).into_iter().collect();
         for (k, v) in &spec.props {
             props.insert(k.clone(), v.clone());
         }
@@ -214,7 +249,9 @@ impl WorkerProcess {
             .open(dir.join("worker.log"))
             .expect("worker log");
         let mut cmd = Command::new(bin);
-        cmd.arg("standalone").arg(&worker_file).args(&spec.connector_files);
+        cmd.arg("standalone")
+            .arg(&worker_file)
+            .args(&spec.connector_files);
         cmd.current_dir(dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log fd"))
@@ -240,7 +277,9 @@ impl WorkerProcess {
             {
                 panic!("causeway exited early with {status}; log:\n{}", w.log());
             }
-            let ok = reqwest::get(format!("{}/", rest.base())).await.is_ok_and(|r| r.status().is_success());
+            let ok = reqwest::get(format!("{}/", rest.base()))
+                .await
+                .is_ok_and(|r| r.status().is_success());
             if ok {
                 break;
             }
@@ -274,7 +313,10 @@ impl WorkerProcess {
     /// Sends SIGTERM and waits up to `timeout` for a clean exit; returns the exit code.
     pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
         let mut c = self.child.take()?;
-        let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = c.try_wait() {
@@ -303,13 +345,17 @@ impl WorkerProcess {
     /// Open file descriptors of the process.
     pub fn open_fds(&self) -> Option<usize> {
         let pid = self.pid()?;
-        std::fs::read_dir(format!("/proc/{pid}/fd")).ok().map(|d| d.count())
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .ok()
+            .map(|d| d.count())
     }
 
     /// Threads of the process.
     pub fn threads(&self) -> Option<usize> {
         let pid = self.pid()?;
-        std::fs::read_dir(format!("/proc/{pid}/task")).ok().map(|d| d.count())
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .ok()
+            .map(|d| d.count())
     }
 }
 
@@ -321,7 +367,10 @@ impl Drop for WorkerProcess {
 
 /// A fresh temporary directory, removed on drop.
 pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("causeway-test-").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("causeway-test-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Writes `n` lines `line-<i>` padded to `width` characters to `path`.

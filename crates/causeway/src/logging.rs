@@ -1,5 +1,6 @@
 //! Logging to stderr through `tracing`, with a reloadable filter so `PUT /admin/loggers` really changes
 //! what is logged.
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -21,7 +22,12 @@ pub(crate) fn init() -> LogControl {
     let (layer, handle) = reload::Layer::new(filter);
     let _ = tracing_subscriber::registry()
         .with(layer)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_target(true),
+        )
         .try_init();
     let apply = Arc::new(move |directives: &str| -> Result<(), String> {
         let filter = EnvFilter::try_new(directives).map_err(|e| e.to_string())?;

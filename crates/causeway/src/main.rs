@@ -34,7 +34,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let loggers = logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Failed to start the async runtime: {e}");
@@ -45,7 +48,11 @@ fn main() -> ExitCode {
         Command::Standalone {
             worker_properties,
             connector_configs,
-        } => runtime.block_on(standalone::run(worker_properties, connector_configs, loggers)),
+        } => runtime.block_on(standalone::run(
+            worker_properties,
+            connector_configs,
+            loggers,
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,8 +9,9 @@ use causeway_runtime::herder::Herder;
 use causeway_runtime::herder::entities::ServerInfo;
 use causeway_runtime::offset_store::FileOffsetStore;
 use causeway_runtime::worker_config::{
-    ACCESS_CONTROL_ALLOW_METHODS_CONFIG, ACCESS_CONTROL_ALLOW_ORIGIN_CONFIG, ADMIN_LISTENERS_CONFIG,
-    OFFSET_STORAGE_FILE_FILENAME_CONFIG, PLUGIN_PATH_CONFIG, RESPONSE_HTTP_HEADERS_CONFIG, worker_config_def,
+    ACCESS_CONTROL_ALLOW_METHODS_CONFIG, ACCESS_CONTROL_ALLOW_ORIGIN_CONFIG,
+    ADMIN_LISTENERS_CONFIG, OFFSET_STORAGE_FILE_FILENAME_CONFIG, PLUGIN_PATH_CONFIG,
+    RESPONSE_HTTP_HEADERS_CONFIG, worker_config_def,
 };
 use causeway_runtime::{PluginRegistry, StandaloneHerder, Worker, WorkerConfig};
 
@@ -34,13 +35,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -50,17 +52,28 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-pub(crate) async fn run(worker_file: PathBuf, connector_files: Vec<PathBuf>, logs: LogControl) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    worker_file: PathBuf,
+    connector_files: Vec<PathBuf>,
+    logs: LogControl,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let props = read_properties(&worker_file)?;
-    let config = WorkerConfig::new(props).map_err(|e| anyhow::anyhow!("Invalid worker configuration: {e}"))?;
+    let config = WorkerConfig::new(props)
+        .map_err(|e| anyhow::anyhow!("Invalid worker configuration: {e}"))?;
     let def = worker_config_def();
-    let unknown: Vec<&String> = config.originals().keys().filter(|k| def.find(k).is_none()).collect();
+    let unknown: Vec<&String> = config
+        .originals()
+        .keys()
+        .filter(|k| def.find(k).is_none())
+        .collect();
     if !unknown.is_empty() {
         tracing::debug!(?unknown, "Worker properties not used by Causeway.");
     }
     if config.parsed().get(PLUGIN_PATH_CONFIG).is_some() {
-        tracing::info!("plugin.path is not needed: Causeway's plugins are built into the binary. Ignoring it.");
+        tracing::info!(
+            "plugin.path is not needed: Causeway's plugins are built into the binary. Ignoring it."
+        );
     }
     let offset_file = config.offset_file().with_context(|| {
         format!("Invalid worker configuration: Missing required configuration \"{OFFSET_STORAGE_FILE_FILENAME_CONFIG}\" which has no default value.")
@@ -87,17 +100,25 @@ pub(crate) async fn run(worker_file: PathBuf, connector_files: Vec<PathBuf>, log
             .with_context(|| format!("Cannot open the embedded log in {}", dir.display()))?
         }
     };
-    let offsets = Arc::new(FileOffsetStore::open(&offset_file).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let offsets =
+        Arc::new(FileOffsetStore::open(&offset_file).map_err(|e| anyhow::anyhow!("{e}"))?);
 
     let rest_headers = causeway_rest::parse_response_headers(
         config.string(RESPONSE_HTTP_HEADERS_CONFIG).unwrap_or(""),
     )
-    .map_err(|e| anyhow::anyhow!("Invalid value for configuration {RESPONSE_HTTP_HEADERS_CONFIG}: {e}"))?;
+    .map_err(|e| {
+        anyhow::anyhow!("Invalid value for configuration {RESPONSE_HTTP_HEADERS_CONFIG}: {e}")
+    })?;
     let listeners = config.listeners();
     let mut bound = Vec::new();
     for l in &listeners {
         if l.protocol != "http" {
-            bail!("Listener {}://{}:{} uses https, which this build does not serve yet", l.protocol, l.host, l.port);
+            bail!(
+                "Listener {}://{}:{} uses https, which this build does not serve yet",
+                l.protocol,
+                l.host,
+                l.port
+            );
         }
         let listener = tokio::net::TcpListener::bind(l.bind_address())
             .await
@@ -130,8 +151,14 @@ pub(crate) async fn run(worker_file: PathBuf, connector_files: Vec<PathBuf>, log
     let herder = StandaloneHerder::start(worker, server_info, events_rx);
 
     let rest_config = causeway_rest::RestConfig {
-        access_control_allow_origin: config.string(ACCESS_CONTROL_ALLOW_ORIGIN_CONFIG).unwrap_or("").to_owned(),
-        access_control_allow_methods: config.string(ACCESS_CONTROL_ALLOW_METHODS_CONFIG).unwrap_or("").to_owned(),
+        access_control_allow_origin: config
+            .string(ACCESS_CONTROL_ALLOW_ORIGIN_CONFIG)
+            .unwrap_or("")
+            .to_owned(),
+        access_control_allow_methods: config
+            .string(ACCESS_CONTROL_ALLOW_METHODS_CONFIG)
+            .unwrap_or("")
+            .to_owned(),
         response_headers: rest_headers,
         admin_enabled: config
             .originals()
@@ -142,13 +169,21 @@ pub(crate) async fn run(worker_file: PathBuf, connector_files: Vec<PathBuf>, log
         let apply = logs.apply.clone();
         move |d: &str| apply(d)
     });
-    let router = causeway_rest::router(herder.clone() as Arc<dyn Herder>, rest_config, Some(loggers));
+    let router = causeway_rest::router(
+        herder.clone() as Arc<dyn Herder>,
+        rest_config,
+        Some(loggers),
+    );
     let shutdown = CancellationToken::new();
     let mut servers = Vec::new();
     for listener in bound {
         let addr = listener.local_addr().ok();
         tracing::info!(address = ?addr, "REST server listening.");
-        servers.push(tokio::spawn(causeway_rest::serve(listener, router.clone(), shutdown.clone().cancelled_owned())));
+        servers.push(tokio::spawn(causeway_rest::serve(
+            listener,
+            router.clone(),
+            shutdown.clone().cancelled_owned(),
+        )));
     }
     tracing::info!(
         worker_id = %worker_id,
@@ -158,7 +193,9 @@ pub(crate) async fn run(worker_file: PathBuf, connector_files: Vec<PathBuf>, log
 
     for (name, props) in connectors {
         match herder.put_connector_config(&name, props, false, None).await {
-            Ok(created) => tracing::info!(connector = %name, tasks = created.value.tasks.len(), "Created connector."),
+            Ok(created) => {
+                tracing::info!(connector = %name, tasks = created.value.tasks.len(), "Created connector.")
+            }
             Err(e) => {
                 herder.stop().await;
                 bail!("Failed to create connector {name}: {e}");
