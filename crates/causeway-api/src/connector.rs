@@ -45,9 +45,10 @@ pub trait SourceConnector: Connector {
     /// Creates a task instance (Connect's `taskClass()` plus instantiation).
     fn create_task(&self) -> Box<dyn SourceTask>;
 
-    /// Called when a user alters offsets through the REST API (KIP-875). Return `Ok(true)` if the connector
-    /// manages offsets externally and has applied the change, `Ok(false)` (the default) if only the
-    /// framework-managed offsets matter.
+    /// Called when a user alters offsets through the REST API (KIP-875), before they are written. Return
+    /// `Ok(true)` when the connector accepts them (REST then says they were altered successfully), `Ok(false)`
+    /// (the default) when it does not know (REST warns that externally managed offsets may need altering too),
+    /// or a [`crate::ConnectError::Config`] to reject them with a 400.
     async fn alter_offsets(
         &self,
         _props: &Props,

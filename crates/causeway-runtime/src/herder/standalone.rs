@@ -286,11 +286,77 @@ impl StandaloneHerder {
         Ok(())
     }
 
+    /// Asks the connector (a fresh instance, as Apache does) to accept altered source offsets; `true` means
+    /// it accepted them (Apache then reports a plain success).
+    async fn connector_alters_source_offsets(
+        &self,
+        config: &Props,
+        offsets: &[(causeway_data::SourceMap, Option<causeway_data::SourceMap>)],
+    ) -> HerderResult<bool> {
+        let class = config
+            .get(CONNECTOR_CLASS_CONFIG)
+            .cloned()
+            .unwrap_or_default();
+        let plugin = self
+            .worker
+            .plugins()
+            .connector(&class)
+            .map_err(HerderError::BadRequest)?;
+        let causeway_api::PluginFactory::Source { connector, .. } = plugin.factory else {
+            return Ok(false);
+        };
+        connector()
+            .alter_offsets(config, offsets)
+            .await
+            .map_err(offsets_error)
+    }
+
+    /// As [`Self::connector_alters_source_offsets`], for sink connectors.
+    async fn connector_alters_sink_offsets(
+        &self,
+        config: &Props,
+        offsets: &HashMap<causeway_log::TopicPartition, Option<i64>>,
+    ) -> HerderResult<bool> {
+        let class = config
+            .get(CONNECTOR_CLASS_CONFIG)
+            .cloned()
+            .unwrap_or_default();
+        let plugin = self
+            .worker
+            .plugins()
+            .connector(&class)
+            .map_err(HerderError::BadRequest)?;
+        let causeway_api::PluginFactory::Sink { connector, .. } = plugin.factory else {
+            return Ok(false);
+        };
+        let data: HashMap<causeway_data::TopicPartition, Option<i64>> = offsets
+            .iter()
+            .map(|(tp, o)| {
+                (
+                    causeway_data::TopicPartition::new(tp.topic.clone(), tp.partition),
+                    *o,
+                )
+            })
+            .collect();
+        connector()
+            .alter_offsets(config, &data)
+            .await
+            .map_err(offsets_error)
+    }
+
     fn sink_group(config: &Props, name: &str) -> String {
         config
             .get("consumer.override.group.id")
             .cloned()
             .unwrap_or_else(|| format!("connect-{name}"))
+    }
+}
+
+/// A connector rejecting offsets is the user's error (400); anything else is ours (500).
+fn offsets_error(e: ConnectError) -> HerderError {
+    match e {
+        ConnectError::Config(m) | ConnectError::Data(m) => HerderError::BadRequest(m),
+        other => HerderError::Internal(other.message().to_owned()),
     }
 }
 
@@ -743,18 +809,20 @@ impl Herder for StandaloneHerder {
         let state = self.state.lock().await;
         Self::require_stopped(&state, name)?;
         let config = state.configs.get(name).cloned().unwrap_or_default();
-        match self.worker.connector_type(&config) {
+        let managed = match self.worker.connector_type(&config) {
             ConnectorType::Sink => {
                 let mut alter = HashMap::new();
                 for e in &entries {
                     let (tp, off) = sink_offset_entry(e)?;
                     alter.insert(tp, off);
                 }
+                let managed = self.connector_alters_sink_offsets(&config, &alter).await?;
                 self.worker
                     .log()
                     .alter_group_offsets(&Self::sink_group(&config, name), &alter)
                     .await
                     .map_err(|_| HerderError::Internal(format!("Failed to alter consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to alter its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
+                managed
             }
             _ => {
                 let mut writes = Vec::new();
@@ -764,15 +832,23 @@ impl Herder for StandaloneHerder {
                     })?;
                     writes.push((partition, e.offset));
                 }
+                let managed = self
+                    .connector_alters_source_offsets(&config, &writes)
+                    .await?;
                 self.worker
                     .offsets()
                     .set(name, writes)
                     .await
                     .map_err(internal)?;
+                managed
             }
-        }
+        };
         Ok(Message {
-            message: "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.".into(),
+            message: if managed {
+                "The offsets for this connector have been altered successfully".into()
+            } else {
+                "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.".into()
+            },
         })
     }
 
