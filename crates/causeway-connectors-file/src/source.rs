@@ -193,12 +193,16 @@ struct FileReader {
 impl FileReader {
     /// Reads up to `max` complete lines, stopping early at the current end of the file. Blocking.
     fn read_batch(&mut self, max: usize) -> io::Result<Vec<SourceRecord>> {
-        let mut records = Vec::with_capacity(max.min(4096));
+        let mut records = Vec::new();
         loop {
             while records.len() < max {
                 let Some((line, position)) = self.lines.next_line() else {
                     break;
                 };
+                if records.is_empty() {
+                    // Allocated only once there is a line: polls at the end of the file allocate nothing.
+                    records.reserve(max.min(4096));
+                }
                 records.push(self.template.record(decode(line), Some(position)));
             }
             if records.len() >= max {

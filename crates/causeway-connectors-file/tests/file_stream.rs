@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -279,11 +280,24 @@ async fn poll_is_cancel_safe() {
     let mut t = source(&f, "100", None).await;
     let mut got = Vec::new();
     let mut cancelled = 0;
-    while got.len() < 20_000 {
-        // Drop most polls before they finish; whatever they read must come back from a later poll.
-        match tokio::time::timeout(Duration::from_micros(20), t.poll()).await {
-            Ok(batch) => got.extend(batch.unwrap()),
-            Err(_) => cancelled += 1,
+    for i in 0.. {
+        if got.len() >= 20_000 {
+            break;
+        }
+        // Poll once; then drop two futures in three while the read is in flight, and let the third finish.
+        // Whatever a dropped poll read must come back from a later one.
+        let mut fut = t.poll();
+        let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(batch) => got.extend(batch.unwrap()),
+            Poll::Pending if i % 3 != 0 => {
+                drop(fut);
+                cancelled += 1;
+                if i % 2 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Poll::Pending => got.extend(fut.await.unwrap()),
         }
     }
     assert!(cancelled > 0);
@@ -624,4 +638,90 @@ async fn example_connector_files_are_valid() {
             .collect();
         assert!(errors.is_empty(), "{file}: {errors:?}");
     }
+}
+
+// ------------------------------------------------------------------------------------------- stdin / stdout
+
+const CHILD_ENV: &str = "CAUSEWAY_FILE_STDIN_CHILD";
+
+/// Run by `stdin_source_to_stdout_sink` in a child process: copies stdin to stdout through the tasks.
+#[tokio::test]
+async fn stdin_child() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sp = props(&[("topic", "t"), ("batch.size", "3")]);
+    let mut src = FileStreamSourceTask::default();
+    src.start(
+        SourceTaskContext::new(Arc::new(Offsets::default()), Arc::new(sp.clone())),
+        &sp,
+    )
+    .await
+    .unwrap();
+    let kp = props(&[("file", "")]);
+    let mut sink = FileStreamSinkTask::default();
+    sink.start(SinkTaskContext::new(Arc::new(kp.clone())), &kp)
+        .await
+        .unwrap();
+    let mut n = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while n < 10 && Instant::now() < deadline {
+        let batch = src.poll().await.unwrap();
+        assert!(batch.len() <= 3);
+        for r in &batch {
+            // Apache's stdin records: a null file name and a null position.
+            assert_eq!(
+                r.source_partition.as_ref().unwrap(),
+                &map(json!({"filename": null}))
+            );
+            assert_eq!(
+                r.source_offset.as_ref().unwrap(),
+                &map(json!({"position": null}))
+            );
+        }
+        n += batch.len();
+        let records: Vec<SinkRecord> = batch
+            .into_iter()
+            .map(|r| SinkRecord {
+                record: r.record,
+                ..Default::default()
+            })
+            .collect();
+        sink.put(&records).await.unwrap();
+    }
+    sink.flush(&HashMap::new()).await.unwrap();
+    sink.stop().await.unwrap();
+    src.stop().await.unwrap();
+}
+
+#[test]
+fn stdin_source_to_stdout_sink() {
+    use std::process::{Command, Stdio};
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return;
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stdin_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Lines arrive in two writes, the second after a pause, with mixed endings.
+    stdin.write_all(b"L:0\nL:1\r\nL:2\nL:3\nL:").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(b"4\nL:5\nL:6\rL:7\nL:8\nL:9\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "child failed: {out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The test harness prints `test stdin_child ... ` without a newline before the first line.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.find("L:").map(|i| &l[i..]))
+        .collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("L:{i}")).collect();
+    assert_eq!(lines, expected, "child stdout: {stdout}");
 }

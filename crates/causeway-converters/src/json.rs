@@ -1,309 +1,583 @@
 //! `org.apache.kafka.connect.json.JsonConverter`.
-use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use bigdecimal::BigDecimal;
-use causeway_api::config::validators::{at_least, one_of_ignore_case};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use causeway_api::config::validators;
 use causeway_api::{
-    ConfigDef, ConfigType, ConnectError, Converter, HeaderConverter, Importance, Props, Result,
-    Width,
+    ConfigDef, ConfigType, ConnectError, Converter, HeaderConverter, Importance, ParsedConfig,
+    Props, Result, Width,
 };
 use causeway_data::{
     Headers, Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Struct, Value, logical,
 };
-use parking_lot::Mutex;
 
-use crate::json_text::{self, Json};
+use crate::config::{self, Lru};
+use crate::jackson::{self, Json};
+use crate::java_fmt::{self, MILLIS_PER_DAY};
 
-/// `schemas.enable`.
-pub(crate) const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
-/// `schemas.cache.size`.
-pub(crate) const SCHEMAS_CACHE_SIZE_CONFIG: &str = "schemas.cache.size";
-/// `decimal.format`.
-pub(crate) const DECIMAL_FORMAT_CONFIG: &str = "decimal.format";
-/// `replace.null.with.default`.
-pub(crate) const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
+const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
+const SCHEMAS_ENABLE_DOC: &str = "Include schemas within each of the serialized values and keys.";
+const SCHEMAS_CACHE_SIZE_CONFIG: &str = "schemas.cache.size";
+const SCHEMAS_CACHE_SIZE_DOC: &str =
+    "The maximum number of schemas that can be cached in this converter instance.";
+const DECIMAL_FORMAT_CONFIG: &str = "decimal.format";
+const DECIMAL_FORMAT_DOC: &str = "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'";
+const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
+const REPLACE_NULL_WITH_DEFAULT_DOC: &str = "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.";
 
-fn data_err(msg: impl Into<String>) -> ConnectError {
-    ConnectError::Data(msg.into())
+const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
+
+/// How Decimal values are written (`decimal.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecimalFormat {
+    /// The unscaled value's two's-complement bytes, base64-encoded (`"A/8="`).
+    Base64,
+    /// A JSON number (`10.23`).
+    Numeric,
 }
 
-/// Converts between Connect data and JSON, with or without the `{"schema":…,"payload":…}` envelope.
+/// Kafka Connect's JSON converter (`org.apache.kafka.connect.json.JsonConverter`), also a header converter.
+///
+/// With `schemas.enable=true` (the default) every value travels in an envelope,
+/// `{"schema":{...},"payload":...}`, whose schema JSON has exactly Apache's member order; without, values are
+/// plain JSON and are read back schemaless (objects as maps, integers as `int64`, other numbers as `float64`).
+/// Output is byte-identical to Java's: compact, Jackson's string escaping, Java's float rendering.
+///
+/// A new instance behaves as one configured with defaults; [`Converter::configure`] applies
+/// `schemas.enable`, `schemas.cache.size`, `decimal.format` and `replace.null.with.default`.
+#[derive(Debug)]
 pub struct JsonConverter {
-    schemas_enable: bool,
-    decimal_numeric: bool,
+    schemas_enabled: bool,
+    decimal_format: DecimalFormat,
     replace_null_with_default: bool,
-    cache_size: usize,
-    /// Parsed envelope schemas by their JSON text, so equal schemas share one `Arc` (as Apache's cache does).
-    to_connect_cache: Mutex<HashMap<String, SchemaRef>>,
+    /// Schema (by identity) → its JSON, as `fromConnectSchemaCache`.
+    from_connect_cache: Mutex<Lru<usize, (SchemaRef, Arc<[u8]>)>>,
+    /// Schema JSON text → schema, as `toConnectSchemaCache`.
+    to_connect_cache: Mutex<Lru<Vec<u8>, Option<SchemaRef>>>,
 }
 
 impl Default for JsonConverter {
     fn default() -> Self {
-        JsonConverter {
-            schemas_enable: true,
-            decimal_numeric: false,
-            replace_null_with_default: true,
-            cache_size: 1000,
-            to_connect_cache: Mutex::default(),
-        }
+        Self::new()
     }
 }
 
-fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(SCHEMAS_ENABLE_CONFIG, ConfigType::Boolean, "true", Importance::High,
-            "Include schemas within each of the serialized values and keys.")
-        .with_last(|k| k.in_group("Schemas", 0).width(Width::Medium).display_name("Enable Schemas"))
-        .define(SCHEMAS_CACHE_SIZE_CONFIG, ConfigType::Int, "1000", Importance::High,
-            "The maximum number of schemas that can be cached in this converter instance.")
-        .with_last(|k| k.validator(at_least(0.0)).in_group("Schemas", 1).width(Width::Medium).display_name("Schema Cache Size"))
-        .define(DECIMAL_FORMAT_CONFIG, ConfigType::String, "BASE64", Importance::Low,
-            "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'")
-        .with_last(|k| k.validator(one_of_ignore_case(&["BASE64", "NUMERIC"])).in_group("Serialization", 0).width(Width::Medium).display_name("Decimal Format"))
-        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, ConfigType::Boolean, "true", Importance::Low,
-            "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
-        .with_last(|k| k.in_group("Serialization", 1).width(Width::Medium).display_name("Replace null with default"))
-        .define("converter.type", ConfigType::String, "key", Importance::Low,
-            "How this converter will be used.")
-        .with_last(|k| k.validator(one_of_ignore_case(&["key", "value", "header"])))
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn type_name(t: SchemaType) -> &'static str {
-    match t {
-        SchemaType::Float32 => "float",
-        SchemaType::Float64 => "double",
-        other => other.name(),
-    }
+fn data<T>(msg: impl Into<String>) -> Result<T> {
+    Err(ConnectError::Data(msg.into()))
+}
+
+/// The Java class name Connect would print for a value (`value.getClass()`).
+fn class_of(v: &Value) -> String {
+    format!("class {}", v.type_name())
 }
 
 impl JsonConverter {
-    fn apply(&mut self, props: &Props) -> Result<()> {
-        let parsed = config_def().parse(props)?;
-        self.schemas_enable = parsed.boolean(SCHEMAS_ENABLE_CONFIG).unwrap_or(true);
-        self.decimal_numeric = parsed
-            .string(DECIMAL_FORMAT_CONFIG)
-            .is_some_and(|f| f.eq_ignore_ascii_case("NUMERIC"));
-        self.replace_null_with_default = parsed
-            .boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
-        self.cache_size = parsed.int(SCHEMAS_CACHE_SIZE_CONFIG).unwrap_or(1000).max(0) as usize;
-        Ok(())
+    /// A converter with Apache's defaults: schemas enabled, BASE64 decimals, nulls replaced by defaults,
+    /// 1000 cached schemas.
+    pub fn new() -> Self {
+        JsonConverter {
+            schemas_enabled: true,
+            decimal_format: DecimalFormat::Base64,
+            replace_null_with_default: true,
+            from_connect_cache: Mutex::new(Lru::new(1000)),
+            to_connect_cache: Mutex::new(Lru::new(1000)),
+        }
     }
 
-    /// The JSON form of a schema (`asJsonSchema`).
-    fn as_json_schema(&self, schema: &Schema) -> Result<Json> {
-        let mut fields: Vec<(&str, Json)> =
-            vec![("type", Json::Str(type_name(schema.schema_type).into()))];
+    /// A converter with schemas disabled and other settings at their defaults: the configuration Connect uses
+    /// for its internal topics (config, offsets, status).
+    pub fn schemaless() -> Self {
+        JsonConverter {
+            schemas_enabled: false,
+            ..Self::new()
+        }
+    }
+
+    /// `JsonConverterConfig.configDef()`: `converter.type` plus the Schemas and Serialization groups.
+    pub fn config_def() -> ConfigDef {
+        config::converter_config_def()
+            .define(
+                SCHEMAS_ENABLE_CONFIG,
+                ConfigType::Boolean,
+                "true",
+                Importance::High,
+                SCHEMAS_ENABLE_DOC,
+            )
+            .with_last(|k| {
+                k.in_group("Schemas", 0)
+                    .width(Width::Medium)
+                    .display_name("Enable Schemas")
+            })
+            .define(
+                SCHEMAS_CACHE_SIZE_CONFIG,
+                ConfigType::Int,
+                "1000",
+                Importance::High,
+                SCHEMAS_CACHE_SIZE_DOC,
+            )
+            .with_last(|k| {
+                k.in_group("Schemas", 1)
+                    .width(Width::Medium)
+                    .display_name("Schema Cache Size")
+            })
+            .define(
+                DECIMAL_FORMAT_CONFIG,
+                ConfigType::String,
+                "BASE64",
+                Importance::Low,
+                DECIMAL_FORMAT_DOC,
+            )
+            .with_last(|k| {
+                k.validator(validators::one_of_ignore_case(&["BASE64", "NUMERIC"]))
+                    .in_group("Serialization", 0)
+                    .width(Width::Medium)
+                    .display_name("Decimal Format")
+            })
+            .define(
+                REPLACE_NULL_WITH_DEFAULT_CONFIG,
+                ConfigType::Boolean,
+                "true",
+                Importance::Low,
+                REPLACE_NULL_WITH_DEFAULT_DOC,
+            )
+            .with_last(|k| {
+                k.in_group("Serialization", 1)
+                    .width(Width::Medium)
+                    .display_name("Replace null with default")
+            })
+    }
+
+    fn apply(&mut self, cfg: &ParsedConfig) {
+        self.schemas_enabled = cfg.boolean(SCHEMAS_ENABLE_CONFIG).unwrap_or(true);
+        self.decimal_format = match cfg.string(DECIMAL_FORMAT_CONFIG) {
+            Some(s) if s.eq_ignore_ascii_case("NUMERIC") => DecimalFormat::Numeric,
+            _ => DecimalFormat::Base64,
+        };
+        self.replace_null_with_default = cfg
+            .boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
+            .unwrap_or(true);
+        let size = cfg.int(SCHEMAS_CACHE_SIZE_CONFIG).unwrap_or(1000);
+        self.from_connect_cache = Mutex::new(Lru::new(size));
+        self.to_connect_cache = Mutex::new(Lru::new(size));
+    }
+
+    /// `fromConnectData`.
+    fn serialize(&self, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
+        if schema.is_none() && value.is_null() {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(128);
+        if self.schemas_enabled {
+            out.extend_from_slice(b"{\"schema\":");
+            match schema {
+                Some(s) => out.extend_from_slice(&self.schema_json_cached(s)?),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            self.write_value(schema.map(|s| &**s), value, &mut out)?;
+            out.push(b'}');
+        } else {
+            self.write_value(schema.map(|s| &**s), value, &mut out)?;
+        }
+        Ok(Some(out))
+    }
+
+    /// `toConnectData`.
+    fn deserialize(&self, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {
+        let Some(bytes) = bytes else {
+            return Ok(SchemaAndValue::NULL);
+        };
+        let doc = jackson::parse(bytes).map_err(|e| {
+            ConnectError::Data(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+            ))
+        })?;
+        if !self.schemas_enabled {
+            let value = self.to_connect(None, doc.root.as_ref())?;
+            return Ok(SchemaAndValue::new(None, value));
+        }
+        let (schema_node, payload) = match &doc.root {
+            Some(Json::Object(members)) if members.len() == 2 => {
+                match (doc.root.as_ref().and_then(|r| r.get("schema")), doc.root.as_ref().and_then(|r| r.get("payload"))) {
+                    (Some(s), Some(p)) => (s, p),
+                    _ => return data(ENVELOPE_ERROR),
+                }
+            }
+            _ => return data(ENVELOPE_ERROR),
+        };
+        let span = doc
+            .root_member_spans
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "schema")
+            .map(|(_, r)| r.clone());
+        let schema = match span.and_then(|r| bytes.get(r)) {
+            Some(text) => {
+                let cached = lock(&self.to_connect_cache).get(&text.to_vec());
+                match cached {
+                    Some(s) => s,
+                    None => {
+                        let s = self.as_connect_schema(schema_node)?;
+                        lock(&self.to_connect_cache).put(text.to_vec(), s.clone());
+                        s
+                    }
+                }
+            }
+            None => self.as_connect_schema(schema_node)?,
+        };
+        let value = self.to_connect(schema.as_ref(), Some(payload))?;
+        Ok(SchemaAndValue::new(schema, value))
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Connect → JSON
+    // ---------------------------------------------------------------------------------------------
+
+    fn schema_json_cached(&self, schema: &SchemaRef) -> Result<Arc<[u8]>> {
+        let key = Arc::as_ptr(schema) as usize;
+        if let Some((cached_schema, json)) = lock(&self.from_connect_cache).get(&key)
+            && Arc::ptr_eq(&cached_schema, schema)
+        {
+            return Ok(json);
+        }
+        let mut out = Vec::with_capacity(64);
+        self.write_schema(schema, None, &mut out)?;
+        let json: Arc<[u8]> = out.into();
+        lock(&self.from_connect_cache).put(key, (schema.clone(), json.clone()));
+        Ok(json)
+    }
+
+    /// `asJsonSchema`: type, type-specific members, optional, name, version, doc, parameters, default — and
+    /// for struct fields a trailing `"field"`.
+    fn write_schema(&self, schema: &Schema, field: Option<&str>, out: &mut Vec<u8>) -> Result<()> {
+        let type_name = match schema.schema_type {
+            SchemaType::Float32 => "float",
+            SchemaType::Float64 => "double",
+            t => t.name(),
+        };
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(type_name.as_bytes());
+        out.push(b'"');
         match schema.schema_type {
             SchemaType::Array => {
-                let items = schema
-                    .value_schema
-                    .as_ref()
-                    .ok_or_else(|| data_err("Array schema has no items"))?;
-                fields.push(("items", self.as_json_schema(items)?));
+                out.extend_from_slice(b",\"items\":");
+                self.write_optional_schema(schema.value_schema.as_deref(), out)?;
             }
             SchemaType::Map => {
-                let (k, v) = match (&schema.key_schema, &schema.value_schema) {
-                    (Some(k), Some(v)) => (k, v),
-                    _ => return Err(data_err("Map schema has no key or value schema")),
-                };
-                fields.push(("keys", self.as_json_schema(k)?));
-                fields.push(("values", self.as_json_schema(v)?));
+                out.extend_from_slice(b",\"keys\":");
+                self.write_optional_schema(schema.key_schema.as_deref(), out)?;
+                out.extend_from_slice(b",\"values\":");
+                self.write_optional_schema(schema.value_schema.as_deref(), out)?;
             }
             SchemaType::Struct => {
-                let mut fs = Vec::new();
-                for f in &schema.fields {
-                    let Json::Obj(mut o) = self.as_json_schema(&f.schema)? else {
-                        unreachable!()
-                    };
-                    o.push(("field".into(), Json::Str(f.name.clone())));
-                    fs.push(Json::Obj(o));
+                out.extend_from_slice(b",\"fields\":[");
+                for (i, f) in schema.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_schema(&f.schema, Some(&f.name), out)?;
                 }
-                fields.push(("fields", Json::Arr(fs)));
+                out.push(b']');
             }
             _ => {}
         }
-        fields.push(("optional", Json::Bool(schema.optional)));
-        if let Some(n) = &schema.name {
-            fields.push(("name", Json::Str(n.clone())));
+        out.extend_from_slice(b",\"optional\":");
+        out.extend_from_slice(if schema.optional { b"true" } else { b"false" });
+        if let Some(name) = &schema.name {
+            out.extend_from_slice(b",\"name\":");
+            jackson::write_str(out, name);
         }
-        if let Some(v) = schema.version {
-            fields.push(("version", Json::Int(v.into())));
+        if let Some(version) = schema.version {
+            out.extend_from_slice(b",\"version\":");
+            jackson::write_int(out, version);
         }
-        if let Some(d) = &schema.doc {
-            fields.push(("doc", Json::Str(d.clone())));
+        if let Some(doc) = &schema.doc {
+            out.extend_from_slice(b",\"doc\":");
+            jackson::write_str(out, doc);
         }
-        if let Some(p) = &schema.parameters {
-            fields.push((
-                "parameters",
-                Json::Obj(
-                    p.iter()
-                        .map(|(k, v)| (k.clone(), Json::Str(v.clone())))
-                        .collect(),
-                ),
-            ));
+        if let Some(params) = &schema.parameters {
+            out.extend_from_slice(b",\"parameters\":{");
+            for (i, (k, v)) in dedup_pairs(params).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                jackson::write_str(out, k);
+                out.push(b':');
+                jackson::write_str(out, v);
+            }
+            out.push(b'}');
         }
-        if let Some(d) = &schema.default_value {
-            fields.push(("default", self.to_json(Some(schema), d)?));
+        if let Some(default) = schema.default_value.as_ref().filter(|d| !d.is_null()) {
+            out.extend_from_slice(b",\"default\":");
+            self.write_value(Some(schema), default, out)?;
         }
-        Ok(Json::obj(fields))
+        if let Some(name) = field {
+            out.extend_from_slice(b",\"field\":");
+            jackson::write_str(out, name);
+        }
+        out.push(b'}');
+        Ok(())
     }
 
-    fn decimal_json(&self, schema: Option<&Schema>, d: &BigDecimal) -> Result<Json> {
-        if self.decimal_numeric {
-            return Ok(Json::Decimal(d.to_string()));
+    fn write_optional_schema(&self, schema: Option<&Schema>, out: &mut Vec<u8>) -> Result<()> {
+        match schema {
+            Some(s) => self.write_schema(s, None, out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
         }
-        let bytes = match schema {
-            Some(s) => logical::decimal_to_bytes(s, d)?,
-            None => d.as_bigint_and_exponent().0.to_signed_bytes_be(),
-        };
-        Ok(Json::Str(B64.encode(bytes)))
     }
 
-    /// Connect data to JSON (`convertToJson`).
-    fn to_json(&self, schema: Option<&Schema>, value: &Value) -> Result<Json> {
+    /// `convertToJson`: a value under an optional schema. Java's `null` result is written as JSON `null`.
+    fn write_value(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<()> {
         if value.is_null() {
-            return match schema {
-                None => Ok(Json::Null),
-                Some(s) => {
-                    if self.replace_null_with_default
-                        && let Some(d) = &s.default_value
-                    {
-                        return self.to_json(Some(s), d);
-                    }
-                    if s.optional {
-                        Ok(Json::Null)
-                    } else {
-                        Err(data_err(
-                            "Conversion error: null value for field that is required and has no default value",
-                        ))
-                    }
-                }
+            let Some(schema) = schema else {
+                out.extend_from_slice(b"null");
+                return Ok(());
             };
+            if self.replace_null_with_default
+                && let Some(default) = schema.default_value.as_ref().filter(|d| !d.is_null())
+            {
+                return self.write_value(Some(schema), default, out);
+            }
+            if schema.optional {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            return data(
+                "Conversion error: null value for field that is required and has no default value",
+            );
         }
-        let mismatch = |s: &Schema| {
-            data_err(format!(
-                "Invalid type for {}: {}",
-                s.schema_type,
-                value.type_name()
-            ))
-        };
-        Ok(match (schema, value) {
-            (_, Value::Int8(v)) => Json::Int((*v).into()),
-            (_, Value::Int16(v)) => Json::Int((*v).into()),
-            (_, Value::Int32(v)) | (_, Value::Date(v)) | (_, Value::Time(v)) => {
-                Json::Int((*v).into())
-            }
-            (_, Value::Int64(v)) | (_, Value::Timestamp(v)) => Json::Int(*v),
-            (_, Value::Float32(v)) => Json::F32(*v),
-            (_, Value::Float64(v)) => Json::F64(*v),
-            (_, Value::Boolean(v)) => Json::Bool(*v),
-            (_, Value::String(v)) => Json::Str(v.clone()),
-            (_, Value::Bytes(v)) => Json::Str(B64.encode(v)),
-            (s, Value::Decimal(d)) => self.decimal_json(s, d)?,
-            (s, Value::Array(items)) => {
-                let elem = match s {
-                    Some(s) if s.schema_type == SchemaType::Array => s.value_schema.as_deref(),
-                    Some(s) => return Err(mismatch(s)),
-                    None => None,
-                };
-                Json::Arr(
-                    items
-                        .iter()
-                        .map(|i| self.to_json(elem, i))
-                        .collect::<Result<_>>()?,
-                )
-            }
-            (s, Value::Map(entries)) => {
-                let (ks, vs) = match s {
-                    Some(s) if s.schema_type == SchemaType::Map => {
-                        (s.key_schema.as_deref(), s.value_schema.as_deref())
-                    }
-                    Some(s) => return Err(mismatch(s)),
-                    None => (None, None),
-                };
-                let string_keys = match ks {
-                    Some(k) => k.schema_type == SchemaType::String,
-                    None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
-                };
-                if string_keys {
-                    Json::Obj(
-                        entries
-                            .iter()
-                            .map(|(k, v)| {
-                                Ok((
-                                    k.as_str().unwrap_or_default().to_owned(),
-                                    self.to_json(vs, v)?,
-                                ))
-                            })
-                            .collect::<Result<_>>()?,
-                    )
-                } else {
-                    Json::Arr(
-                        entries
-                            .iter()
-                            .map(|(k, v)| {
-                                Ok(Json::Arr(vec![self.to_json(ks, k)?, self.to_json(vs, v)?]))
-                            })
-                            .collect::<Result<_>>()?,
-                    )
-                }
-            }
-            (s, Value::Struct(st)) => {
-                if let Some(s) = s
-                    && (s.schema_type != SchemaType::Struct || st.schema().as_ref() != s)
-                {
-                    return Err(data_err("Mismatching schema."));
-                }
-                let mut fields = Vec::with_capacity(st.schema().fields.len());
-                for f in &st.schema().fields {
-                    let v = if self.replace_null_with_default {
-                        st.get(&f.name)
-                    } else {
-                        st.get_without_default(&f.name)
-                    };
-                    fields.push((
-                        f.name.clone(),
-                        self.to_json(Some(&f.schema), v.unwrap_or(&Value::Null))?,
+        if let Some(s) = schema
+            && let Some(name) = s.name.as_deref()
+            && self.write_logical(s, name, value, out)?
+        {
+            return Ok(());
+        }
+        let schema_type = match schema {
+            Some(s) => s.schema_type,
+            None => match value {
+                Value::Decimal(_) | Value::Date(_) | Value::Time(_) | Value::Timestamp(_) => {
+                    return data(format!(
+                        "Java class {} does not have corresponding schema type.",
+                        class_of(value)
                     ));
                 }
-                Json::Obj(fields)
+                other => other.inferred_type().unwrap_or(SchemaType::String),
+            },
+        };
+        let mismatch = || {
+            data(format!(
+                "Invalid type for {}: {}",
+                schema_type,
+                class_of(value)
+            ))
+        };
+        match (schema_type, value) {
+            (SchemaType::Int8, Value::Int8(v)) => jackson::write_int(out, *v),
+            (SchemaType::Int16, Value::Int16(v)) => jackson::write_int(out, *v),
+            (SchemaType::Int32, Value::Int32(v)) => jackson::write_int(out, *v),
+            (SchemaType::Int64, Value::Int64(v)) => jackson::write_int(out, *v),
+            (SchemaType::Float32, Value::Float32(v)) => jackson::write_f32(out, *v),
+            (SchemaType::Float64, Value::Float64(v)) => jackson::write_f64(out, *v),
+            (SchemaType::Boolean, Value::Boolean(v)) => {
+                out.extend_from_slice(if *v { b"true" } else { b"false" })
             }
-            (_, Value::Null) => Json::Null,
-        })
+            (SchemaType::String, Value::String(v)) => jackson::write_str(out, v),
+            (SchemaType::Bytes, Value::Bytes(v)) => jackson::write_base64(out, v),
+            (SchemaType::Bytes, other) => {
+                return data(format!("Invalid type for bytes type: {}", class_of(other)));
+            }
+            (SchemaType::Array, Value::Array(items)) => {
+                let elem = schema.and_then(|s| s.value_schema.as_deref());
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_value(elem, item, out)?;
+                }
+                out.push(b']');
+            }
+            (SchemaType::Map, Value::Map(entries)) => self.write_map(schema, entries, out)?,
+            (SchemaType::Struct, Value::Struct(st)) => {
+                let Some(schema) = schema.filter(|s| st.schema().as_ref() == *s) else {
+                    return data("Mismatching schema.");
+                };
+                out.push(b'{');
+                for (i, field) in schema.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    jackson::write_str(out, &field.name);
+                    out.push(b':');
+                    let v = st.get_index(field.index).unwrap_or(&Value::Null);
+                    self.write_value(Some(&field.schema), v, out)?;
+                }
+                out.push(b'}');
+            }
+            _ => return mismatch(),
+        }
+        Ok(())
     }
 
-    /// The Connect schema of a JSON schema (`asConnectSchema`).
-    fn as_connect_schema(&self, json: &serde_json::Value) -> Result<Option<SchemaRef>> {
-        if json.is_null() {
+    /// Writes a logical-type value if `name` is one of Connect's logical types; `Ok(false)` otherwise.
+    fn write_logical(
+        &self,
+        schema: &Schema,
+        name: &str,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<bool> {
+        match name {
+            logical::DECIMAL => {
+                let Value::Decimal(d) = value else {
+                    return data(format!(
+                        "Invalid type for Decimal, expected BigDecimal but was {}",
+                        class_of(value)
+                    ));
+                };
+                match self.decimal_format {
+                    DecimalFormat::Numeric => {
+                        out.extend_from_slice(java_fmt::bigdecimal_to_string(d).as_bytes());
+                    }
+                    DecimalFormat::Base64 => {
+                        let bytes = logical::decimal_to_bytes(schema, d)?;
+                        jackson::write_base64(out, &bytes);
+                    }
+                }
+            }
+            logical::DATE => {
+                let Some(millis) = java_fmt::temporal_millis(value) else {
+                    return data(format!(
+                        "Invalid type for Date, expected Date but was {}",
+                        class_of(value)
+                    ));
+                };
+                if millis.rem_euclid(MILLIS_PER_DAY) != 0 {
+                    return data(
+                        "Kafka Connect Date type should not have any time fields set to non-zero values.",
+                    );
+                }
+                jackson::write_int(out, (millis / MILLIS_PER_DAY) as i32);
+            }
+            logical::TIME => {
+                let Some(millis) = java_fmt::temporal_millis(value) else {
+                    return data(format!(
+                        "Invalid type for Time, expected Date but was {}",
+                        class_of(value)
+                    ));
+                };
+                if !(0..=MILLIS_PER_DAY).contains(&millis) {
+                    return data(
+                        "Kafka Connect Time type should not have any date fields set to non-zero values.",
+                    );
+                }
+                jackson::write_int(out, millis as i32);
+            }
+            logical::TIMESTAMP => {
+                let Some(millis) = java_fmt::temporal_millis(value) else {
+                    return data(format!(
+                        "Invalid type for Timestamp, expected Date but was {}",
+                        class_of(value)
+                    ));
+                };
+                jackson::write_int(out, millis);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn write_map(
+        &self,
+        schema: Option<&Schema>,
+        entries: &[(Value, Value)],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let key_schema = schema.and_then(|s| s.key_schema.as_deref());
+        let value_schema = schema.and_then(|s| s.value_schema.as_deref());
+        let object_mode = match schema {
+            None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
+            Some(_) => key_schema.is_some_and(|k| k.schema_type == SchemaType::String),
+        };
+        if !object_mode {
+            out.push(b'[');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                self.write_value(key_schema, k, out)?;
+                out.push(b',');
+                self.write_value(value_schema, v, out)?;
+                out.push(b']');
+            }
+            out.push(b']');
+            return Ok(());
+        }
+        // Object mode: keys are the `asText()` of the converted key.
+        let mut keys = Vec::with_capacity(entries.len());
+        for (k, _) in entries {
+            keys.push(match (key_schema, k) {
+                (_, Value::String(s)) => s.clone(),
+                _ => {
+                    let mut buf = Vec::new();
+                    self.write_value(key_schema, k, &mut buf)?;
+                    jackson::parse(&buf)
+                        .ok()
+                        .and_then(|d| d.root)
+                        .map_or_else(String::new, |j| j.as_text())
+                }
+            });
+        }
+        // A JSON object holds each key once: first position, last value (as Jackson's ObjectNode.set).
+        let mut seen = HashSet::with_capacity(keys.len());
+        let has_duplicates = !keys.iter().all(|k| seen.insert(k.as_str()));
+        let order: Vec<usize> = if has_duplicates {
+            let mut order: Vec<usize> = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                match order.iter().position(|&j| keys[j] == *k) {
+                    Some(p) => order[p] = i,
+                    None => order.push(i),
+                }
+            }
+            order
+        } else {
+            (0..keys.len()).collect()
+        };
+        out.push(b'{');
+        for (n, &i) in order.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            jackson::write_str(out, &keys[i]);
+            out.push(b':');
+            self.write_value(value_schema, &entries[i].1, out)?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // JSON → Connect
+    // ---------------------------------------------------------------------------------------------
+
+    /// `asConnectSchema`.
+    fn as_connect_schema(&self, json: &Json) -> Result<Option<SchemaRef>> {
+        if *json == Json::Null {
             return Ok(None);
         }
-        let key = json.to_string();
-        if let Some(s) = self.to_connect_cache.lock().get(&key) {
-            return Ok(Some(s.clone()));
-        }
-        let schema = self.parse_schema(json)?;
-        let mut cache = self.to_connect_cache.lock();
-        if cache.len() >= self.cache_size {
-            cache.clear();
-        }
-        if self.cache_size > 0 {
-            cache.insert(key, schema.clone());
-        }
-        Ok(Some(schema))
-    }
-
-    fn parse_schema(&self, json: &serde_json::Value) -> Result<SchemaRef> {
-        let obj = json
-            .as_object()
-            .ok_or_else(|| data_err("Schema must be a JSON object"))?;
-        let ty = obj
-            .get("type")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| data_err("Schema must contain 'type' field"))?;
-        let mut b = match ty {
+        let Some(type_name) = json.get("type").and_then(Json::text_value) else {
+            return data("Schema must contain 'type' field");
+        };
+        let mut builder = match type_name {
             "boolean" => SchemaBuilder::new(SchemaType::Boolean),
             "int8" => SchemaBuilder::new(SchemaType::Int8),
             "int16" => SchemaBuilder::new(SchemaType::Int16),
@@ -314,256 +588,352 @@ impl JsonConverter {
             "bytes" => SchemaBuilder::new(SchemaType::Bytes),
             "string" => SchemaBuilder::new(SchemaType::String),
             "array" => {
-                let items = obj
-                    .get("items")
-                    .ok_or_else(|| data_err("Array schema did not specify the element type"))?;
-                SchemaBuilder::array(self.parse_schema(items)?)
+                let items = match json.get("items") {
+                    None | Some(Json::Null) => {
+                        return data("Array schema did not specify the element type");
+                    }
+                    Some(items) => items,
+                };
+                let Some(elem) = self.as_connect_schema(items)? else {
+                    return data("valueSchema cannot be null.");
+                };
+                SchemaBuilder::array(elem)
             }
             "map" => {
-                let k = obj
-                    .get("keys")
-                    .ok_or_else(|| data_err("Map schema did not specify the key type"))?;
-                let v = obj
-                    .get("values")
-                    .ok_or_else(|| data_err("Map schema did not specify the value type"))?;
-                SchemaBuilder::map(self.parse_schema(k)?, self.parse_schema(v)?)
+                let Some(keys) = json.get("keys") else {
+                    return data("Map schema did not specify the key type");
+                };
+                let Some(values) = json.get("values") else {
+                    return data("Map schema did not specify the value type");
+                };
+                let keys = self.as_connect_schema(keys)?;
+                let values = self.as_connect_schema(values)?;
+                match (keys, values) {
+                    (None, _) => return data("keySchema cannot be null."),
+                    (_, None) => return data("valueSchema cannot be null."),
+                    (Some(k), Some(v)) => SchemaBuilder::map(k, v),
+                }
             }
             "struct" => {
-                let fields = obj
-                    .get("fields")
-                    .and_then(|f| f.as_array())
-                    .ok_or_else(|| {
-                        data_err("Struct schema's \"fields\" argument is not an array.")
-                    })?;
-                let mut b = SchemaBuilder::struct_();
-                for f in fields {
-                    let name = f.get("field").and_then(|n| n.as_str()).ok_or_else(|| {
-                        data_err("Struct schema's field name not specified properly")
-                    })?;
-                    b = b.field(name, self.parse_schema(f)?);
-                }
-                b
-            }
-            other => return Err(data_err(format!("Unknown schema type: {other}"))),
-        };
-        if obj
-            .get("optional")
-            .and_then(|o| o.as_bool())
-            .unwrap_or(false)
-        {
-            b = b.optional();
-        }
-        if let Some(n) = obj.get("name").and_then(|n| n.as_str()) {
-            b = b.name(n);
-        }
-        if let Some(v) = obj.get("version") {
-            let v = v
-                .as_i64()
-                .ok_or_else(|| data_err("Schema version must be an integer"))?;
-            b = b.version(v as i32);
-        }
-        if let Some(d) = obj.get("doc").and_then(|d| d.as_str()) {
-            b = b.doc(d);
-        }
-        if let Some(p) = obj.get("parameters") {
-            let p = p
-                .as_object()
-                .ok_or_else(|| data_err("Schema parameters must be a JSON object"))?;
-            for (k, v) in p {
-                b = b.parameter(
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                );
-            }
-        }
-        if let Some(d) = obj.get("default").filter(|d| !d.is_null()) {
-            let partial = b.clone().build();
-            let dv = self.to_connect(Some(&partial), d)?;
-            b = b.default_value(dv);
-        }
-        Ok(b.build())
-    }
-
-    /// JSON to Connect data (`convertToConnect`).
-    fn to_connect(&self, schema: Option<&SchemaRef>, json: &serde_json::Value) -> Result<Value> {
-        use serde_json::Value as J;
-        let Some(schema) = schema else {
-            return Ok(infer(json));
-        };
-        if json.is_null() {
-            if self.replace_null_with_default
-                && let Some(d) = &schema.default_value
-            {
-                return Ok(d.clone());
-            }
-            if schema.optional {
-                return Ok(Value::Null);
-            }
-            return Err(data_err(format!(
-                "Invalid null value for required {} field",
-                schema.schema_type
-            )));
-        }
-        let bad = || {
-            data_err(format!(
-                "Invalid JSON for {} schema: {}",
-                type_name(schema.schema_type),
-                json
-            ))
-        };
-        let name = schema.name.as_deref();
-        Ok(match schema.schema_type {
-            SchemaType::Boolean => Value::Boolean(json.as_bool().ok_or_else(bad)?),
-            SchemaType::Int8 => Value::Int8(json.as_i64().ok_or_else(bad)? as i8),
-            SchemaType::Int16 => Value::Int16(json.as_i64().ok_or_else(bad)? as i16),
-            SchemaType::Int32 => {
-                let v = json.as_i64().ok_or_else(bad)? as i32;
-                match name {
-                    Some(logical::DATE) => Value::Date(v),
-                    Some(logical::TIME) => Value::Time(v),
-                    _ => Value::Int32(v),
-                }
-            }
-            SchemaType::Int64 => {
-                let v = json.as_i64().ok_or_else(bad)?;
-                if name == Some(logical::TIMESTAMP) {
-                    Value::Timestamp(v)
-                } else {
-                    Value::Int64(v)
-                }
-            }
-            SchemaType::Float32 => Value::Float32(json.as_f64().ok_or_else(bad)? as f32),
-            SchemaType::Float64 => Value::Float64(json.as_f64().ok_or_else(bad)?),
-            SchemaType::String => Value::String(json.as_str().ok_or_else(bad)?.to_owned()),
-            SchemaType::Bytes => {
-                if name == Some(logical::DECIMAL) {
-                    // Readers accept a number or base64 text whatever decimal.format says.
-                    match json {
-                        J::Number(n) => {
-                            let d: BigDecimal = n.to_string().parse().map_err(|_| bad())?;
-                            let scale = logical::decimal_scale(schema)?;
-                            Value::Decimal(d.with_scale(scale.into()))
-                        }
-                        J::String(s) => {
-                            let bytes = B64.decode(s).map_err(|_| bad())?;
-                            Value::Decimal(logical::decimal_from_bytes(schema, &bytes)?)
-                        }
-                        _ => return Err(bad()),
-                    }
-                } else {
-                    let s = json.as_str().ok_or_else(bad)?;
-                    Value::Bytes(B64.decode(s).map_err(|_| bad())?)
-                }
-            }
-            SchemaType::Array => {
-                let elem = schema.value_schema.as_ref();
-                Value::Array(
-                    json.as_array()
-                        .ok_or_else(bad)?
-                        .iter()
-                        .map(|i| self.to_connect(elem, i))
-                        .collect::<Result<_>>()?,
-                )
-            }
-            SchemaType::Map => {
-                let (ks, vs) = (schema.key_schema.as_ref(), schema.value_schema.as_ref());
-                if ks.is_some_and(|k| k.schema_type == SchemaType::String) {
-                    Value::Map(
-                        json.as_object()
-                            .ok_or_else(bad)?
-                            .iter()
-                            .map(|(k, v)| Ok((Value::String(k.clone()), self.to_connect(vs, v)?)))
-                            .collect::<Result<_>>()?,
-                    )
-                } else {
-                    let mut entries = Vec::new();
-                    for pair in json.as_array().ok_or_else(bad)? {
-                        let pair = pair.as_array().filter(|p| p.len() == 2).ok_or_else(|| {
-                            data_err("Found invalid map entry instead of array tuple: expected a 2-element array")
-                        })?;
-                        entries.push((
-                            self.to_connect(ks, &pair[0])?,
-                            self.to_connect(vs, &pair[1])?,
+                let Some(Json::Array(fields)) = json.get("fields") else {
+                    return data("Struct schema's \"fields\" argument is not an array.");
+                };
+                let mut builder = SchemaBuilder::struct_();
+                for field in fields {
+                    let Some(name) = field.get("field").and_then(Json::text_value) else {
+                        return data("Struct schema's field name not specified properly");
+                    };
+                    let Some(field_schema) = self.as_connect_schema(field)? else {
+                        return data(format!("fieldSchema for field {name} cannot be null."));
+                    };
+                    if builder.field_names().any(|n| n == name) {
+                        return data(format!(
+                            "Cannot create field because of field name duplication {name}"
                         ));
                     }
-                    Value::Map(entries)
+                    builder = builder.field(name, field_schema);
                 }
+                builder
             }
-            SchemaType::Struct => {
-                let obj = json.as_object().ok_or_else(bad)?;
-                let mut s = Struct::new(schema.clone());
-                for f in &schema.fields {
-                    let v =
-                        self.to_connect(Some(&f.schema), obj.get(&f.name).unwrap_or(&J::Null))?;
-                    s.put(&f.name, v)?;
+            other => return data(format!("Unknown schema type: {other}")),
+        };
+        builder = builder.set_optional(matches!(json.get("optional"), Some(Json::Bool(true))));
+        if let Some(name) = json.get("name").and_then(Json::text_value) {
+            builder = builder.name(name);
+        }
+        if let Some(Json::Number(n)) = json.get("version")
+            && n.is_integral()
+        {
+            builder = builder.version(n.int_value());
+        }
+        if let Some(doc) = json.get("doc").and_then(Json::text_value) {
+            builder = builder.doc(doc);
+        }
+        if let Some(Json::Object(params)) = json.get("parameters") {
+            for (k, v) in params {
+                let Some(v) = v.text_value() else {
+                    return data("Schema parameters must have string values.");
+                };
+                builder = builder.parameter(k.clone(), v);
+            }
+        }
+        if let Some(default_node) = json.get("default") {
+            let without_default = builder.clone().build();
+            let default = self.to_connect(Some(&without_default), Some(default_node))?;
+            if !default.is_null() {
+                if builder.schema_type() == SchemaType::Struct {
+                    // Java validates a struct default against the SchemaBuilder itself, which never equals
+                    // the struct's schema, so struct defaults are always rejected.
+                    return data("Invalid default value");
                 }
-                Value::Struct(s)
+                builder = builder
+                    .try_default_value(default)
+                    .map_err(|_| ConnectError::Data("Invalid default value".into()))?;
+            }
+        }
+        Ok(Some(builder.build()))
+    }
+
+    /// `convertToConnect`: a JSON node (`None` for a missing one) under an optional schema.
+    fn to_connect(&self, schema: Option<&SchemaRef>, json: Option<&Json>) -> Result<Value> {
+        let Some(schema) = schema else {
+            return self.to_connect_schemaless(json);
+        };
+        let json = match json {
+            None | Some(Json::Null) => {
+                if self.replace_null_with_default
+                    && let Some(d) = schema.default_value.as_ref().filter(|d| !d.is_null())
+                {
+                    return Ok(d.clone());
+                }
+                if schema.optional {
+                    return Ok(Value::Null);
+                }
+                return data(format!(
+                    "Invalid null value for required {} field",
+                    schema.schema_type
+                ));
+            }
+            Some(j) => j,
+        };
+        if let Some(name) = schema.name.as_deref()
+            && let Some(v) = self.logical_to_connect(schema, name, json)?
+        {
+            return Ok(v);
+        }
+        // Apache reads a mismatched scalar leniently (Jackson's accessors give 0, false or null); Causeway
+        // rejects it instead of inventing a value.
+        let mismatch = |expected: &str| {
+            data(format!(
+                "Invalid value for {} schema: expected a JSON {expected} but found {}",
+                schema.schema_type,
+                json.node_type()
+            ))
+        };
+        let number = || json.number().ok_or(());
+        Ok(match schema.schema_type {
+            SchemaType::Boolean => match json {
+                Json::Bool(b) => Value::Boolean(*b),
+                _ => return mismatch("boolean"),
+            },
+            SchemaType::Int8 => match number() {
+                Ok(n) => Value::Int8(n.int_value() as i8),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::Int16 => match number() {
+                Ok(n) => Value::Int16(n.int_value() as i16),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::Int32 => match number() {
+                Ok(n) => Value::Int32(n.int_value()),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::Int64 => match number() {
+                Ok(n) => Value::Int64(n.long_value()),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::Float32 => match number() {
+                Ok(n) => Value::Float32(n.float_value()),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::Float64 => match number() {
+                Ok(n) => Value::Float64(n.double_value()),
+                Err(()) => return mismatch("number"),
+            },
+            SchemaType::String => match json {
+                Json::String(s) => Value::String(s.clone()),
+                _ => return mismatch("string"),
+            },
+            SchemaType::Bytes => match json {
+                Json::String(s) => Value::Bytes(
+                    jackson::decode_base64(s)
+                        .map_err(|e| ConnectError::Data(format!("Invalid bytes field: {e}")))?,
+                ),
+                _ => return mismatch("string"),
+            },
+            SchemaType::Array => {
+                let Json::Array(items) = json else {
+                    return mismatch("array");
+                };
+                let elem = schema.value_schema.as_ref();
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.to_connect(elem, Some(item))?);
+                }
+                Value::Array(out)
+            }
+            SchemaType::Map => self.map_to_connect(schema, json)?,
+            SchemaType::Struct => {
+                if !matches!(json, Json::Object(_)) {
+                    return data(format!(
+                        "Structs should be encoded as JSON objects, but found {}",
+                        json.node_type()
+                    ));
+                }
+                let mut st = Struct::new(schema.clone());
+                for field in &schema.fields {
+                    let v = self.to_connect(Some(&field.schema), json.get(&field.name))?;
+                    st.put(&field.name, v)?;
+                }
+                Value::Struct(st)
             }
         })
     }
 
-    fn serialize(&self, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
-        if schema.is_none() && value.is_null() {
-            return Ok(None);
-        }
-        let payload = self.to_json(schema.map(|s| s.as_ref()), value)?;
-        let out = if self.schemas_enable {
-            let schema_json = match schema {
-                Some(s) => self.as_json_schema(s)?,
-                None => Json::Null,
+    fn map_to_connect(&self, schema: &SchemaRef, json: &Json) -> Result<Value> {
+        let key_schema = schema.key_schema.as_ref();
+        let value_schema = schema.value_schema.as_ref();
+        let mut entries: Vec<(Value, Value)> = Vec::new();
+        if key_schema.is_none_or(|k| k.schema_type == SchemaType::String) {
+            let Json::Object(members) = json else {
+                return data(format!(
+                    "Maps with string fields should be encoded as JSON objects, but found {}",
+                    json.node_type()
+                ));
             };
-            Json::obj(vec![("schema", schema_json), ("payload", payload)])
-        } else {
-            payload
+            for (k, v) in members {
+                entries.push((
+                    Value::String(k.clone()),
+                    self.to_connect(value_schema, Some(v))?,
+                ));
+            }
+            return Ok(Value::Map(entries));
+        }
+        let Json::Array(pairs) = json else {
+            return data(format!(
+                "Maps with non-string fields should be encoded as JSON array of tuples, but found {}",
+                json.node_type()
+            ));
         };
-        Ok(Some(json_text::to_string(&out).into_bytes()))
+        for pair in pairs {
+            let Json::Array(kv) = pair else {
+                return data(format!(
+                    "Found invalid map entry instead of array tuple: {}",
+                    pair.node_type()
+                ));
+            };
+            if kv.len() != 2 {
+                return data(format!(
+                    "Found invalid map entry, expected length 2 but found :{}",
+                    kv.len()
+                ));
+            }
+            let k = self.to_connect(key_schema, Some(&kv[0]))?;
+            let v = self.to_connect(value_schema, Some(&kv[1]))?;
+            // A Java HashMap: a repeated key keeps one entry, with the last value.
+            match entries.iter_mut().find(|(ek, _)| *ek == k) {
+                Some(slot) => slot.1 = v,
+                None => entries.push((k, v)),
+            }
+        }
+        Ok(Value::Map(entries))
     }
 
-    fn deserialize(&self, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {
-        let Some(bytes) = bytes else {
-            return Ok(SchemaAndValue::NULL);
-        };
-        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            data_err(format!(
-                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
-            ))
-        })?;
-        if !self.schemas_enable {
-            return Ok(SchemaAndValue::new(None, self.to_connect(None, &json)?));
-        }
-        let envelope = json
-            .as_object()
-            .filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"))
-            .ok_or_else(|| data_err("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration."))?;
-        let schema = self.as_connect_schema(&envelope["schema"])?;
-        let value = self.to_connect(schema.as_ref(), &envelope["payload"])?;
-        Ok(SchemaAndValue::new(schema, value))
+    fn logical_to_connect(&self, schema: &Schema, name: &str, json: &Json) -> Result<Option<Value>> {
+        Ok(Some(match name {
+            logical::DECIMAL => match json {
+                Json::Number(n) => Value::Decimal(n.decimal()),
+                Json::String(s) => {
+                    let invalid = || ConnectError::Data("Invalid bytes for Decimal field".into());
+                    let bytes = jackson::decode_base64(s).map_err(|_| invalid())?;
+                    if bytes.is_empty() {
+                        // `new BigInteger(new byte[0])` throws.
+                        return Err(invalid());
+                    }
+                    Value::Decimal(logical::decimal_from_bytes(schema, &bytes).map_err(|_| invalid())?)
+                }
+                other => {
+                    return data(format!(
+                        "Invalid type for Decimal, underlying representation should be numeric or bytes but was {}",
+                        other.node_type()
+                    ));
+                }
+            },
+            logical::DATE => match json.number().filter(|n| n.is_int()) {
+                Some(n) => Value::Date(n.int_value()),
+                None => {
+                    return data(format!(
+                        "Invalid type for Date, underlying representation should be integer but was {}",
+                        json.node_type()
+                    ));
+                }
+            },
+            logical::TIME => match json.number().filter(|n| n.is_int()) {
+                Some(n) => {
+                    let ms = n.int_value();
+                    if ms < 0 || i64::from(ms) > MILLIS_PER_DAY {
+                        return data(
+                            "Time values must use number of milliseconds greater than 0 and less than 86400000",
+                        );
+                    }
+                    Value::Time(ms)
+                }
+                None => {
+                    return data(format!(
+                        "Invalid type for Time, underlying representation should be integer but was {}",
+                        json.node_type()
+                    ));
+                }
+            },
+            logical::TIMESTAMP => match json.number().filter(|n| n.is_integral()) {
+                Some(n) => Value::Timestamp(n.long_value()),
+                None => {
+                    return data(format!(
+                        "Invalid type for Timestamp, underlying representation should be integral but was {}",
+                        json.node_type()
+                    ));
+                }
+            },
+            _ => return Ok(None),
+        }))
+    }
+
+    /// `convertToConnect` without a schema: objects → maps, integers → int64, other numbers → float64.
+    fn to_connect_schemaless(&self, json: Option<&Json>) -> Result<Value> {
+        Ok(match json {
+            None | Some(Json::Null) => Value::Null,
+            Some(Json::Bool(b)) => Value::Boolean(*b),
+            Some(Json::Number(n)) => {
+                if n.is_integral() {
+                    Value::Int64(n.long_value())
+                } else {
+                    Value::Float64(n.double_value())
+                }
+            }
+            Some(Json::String(s)) => Value::String(s.clone()),
+            Some(Json::Array(items)) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.to_connect_schemaless(Some(i)))
+                    .collect::<Result<_>>()?,
+            ),
+            Some(Json::Object(members)) => Value::Map(
+                members
+                    .iter()
+                    .map(|(k, v)| Ok((Value::String(k.clone()), self.to_connect_schemaless(Some(v))?)))
+                    .collect::<Result<_>>()?,
+            ),
+        })
     }
 }
 
-/// Schemaless JSON to Connect data: objects become maps, integers `Int64`, other numbers `Float64`.
-fn infer(json: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match json {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Boolean(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int64(i),
-            None => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => Value::String(s.clone()),
-        J::Array(a) => Value::Array(a.iter().map(infer).collect()),
-        J::Object(o) => Value::Map(
-            o.iter()
-                .map(|(k, v)| (Value::String(k.clone()), infer(v)))
-                .collect(),
-        ),
+/// Parameters as a Java map would hold them: one entry per key, first position, last value.
+fn dedup_pairs(params: &[(String, String)]) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(params.len());
+    for (k, v) in params {
+        match out.iter_mut().find(|(ek, _)| *ek == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
     }
+    out
 }
 
 impl Converter for JsonConverter {
-    fn configure(&mut self, props: &Props, _is_key: bool) -> Result<()> {
-        self.apply(props)
+    fn configure(&mut self, props: &Props, is_key: bool) -> Result<()> {
+        let cfg = config::parse_for_data(&Self::config_def(), props, is_key)?;
+        self.apply(&cfg);
+        Ok(())
     }
 
     fn from_connect_data(
@@ -586,19 +956,21 @@ impl Converter for JsonConverter {
     }
 
     fn config(&self) -> ConfigDef {
-        config_def()
+        Self::config_def()
     }
 }
 
 impl HeaderConverter for JsonConverter {
     fn configure(&mut self, props: &Props) -> Result<()> {
-        self.apply(props)
+        let cfg = config::parse_for_header(&Self::config_def(), props)?;
+        self.apply(&cfg);
+        Ok(())
     }
 
     fn from_connect_header(
         &self,
         _topic: &str,
-        _key: &str,
+        _header_key: &str,
         schema: Option<&SchemaRef>,
         value: &Value,
     ) -> Result<Option<Vec<u8>>> {
@@ -608,13 +980,33 @@ impl HeaderConverter for JsonConverter {
     fn to_connect_header(
         &self,
         _topic: &str,
-        _key: &str,
+        _header_key: &str,
         bytes: Option<&[u8]>,
     ) -> Result<SchemaAndValue> {
         self.deserialize(bytes)
     }
 
     fn config(&self) -> ConfigDef {
-        config_def()
+        Self::config_def()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_cache_is_bounded_and_reused() {
+        let c = JsonConverter::new();
+        let s = Schema::boolean();
+        let a = c.serialize(Some(&s), &Value::Boolean(true)).unwrap();
+        let b = c.serialize(Some(&s), &Value::Boolean(false)).unwrap();
+        assert_eq!(lock(&c.from_connect_cache).len(), 1);
+        assert_eq!(a.unwrap(), br#"{"schema":{"type":"boolean","optional":false},"payload":true}"#);
+        assert_eq!(b.unwrap(), br#"{"schema":{"type":"boolean","optional":false},"payload":false}"#);
+        let doc = br#"{"schema":{"type":"int32"},"payload":5}"#;
+        c.deserialize(Some(doc)).unwrap();
+        c.deserialize(Some(doc)).unwrap();
+        assert_eq!(lock(&c.to_connect_cache).len(), 1);
     }
 }

@@ -1,80 +1,106 @@
-//! Connect's converters, registered under Apache's class names: [`JsonConverter`] (with or without the
-//! `{"schema","payload"}` envelope), [`StringConverter`], [`ByteArrayConverter`], the number converters,
-//! [`BooleanConverter`] and [`SimpleHeaderConverter`]. Depend on it to register its [`plugins`].
+//! Kafka Connect's converters, as Apache Kafka ships them, byte-compatible on the wire.
+//!
+//! This crate owns the translation between Connect data ([`causeway_data::Value`] under an optional
+//! [`causeway_data::Schema`]) and record bytes: [`JsonConverter`] (with its `{"schema":…,"payload":…}`
+//! envelope, also the internal topics' format when schemaless), [`StringConverter`], [`ByteArrayConverter`],
+//! the fixed-width [`DoubleConverter`], [`FloatConverter`], [`IntegerConverter`], [`LongConverter`],
+//! [`ShortConverter`] and [`BooleanConverter`], and the default header converter [`SimpleHeaderConverter`]
+//! with the `Values` text format it relies on ([`convert_to_string`], [`parse_string`]). Output matches what
+//! the Java classes write for the same data, byte for byte; [`plugins`] registers every class under its
+//! Apache name.
 #![warn(missing_docs)]
 
+mod config;
+mod jackson;
+mod java_fmt;
 mod json;
-mod json_text;
-mod simple;
+mod primitive;
+mod simple_header;
+mod string;
+mod values;
+
+use causeway_api::{Converter, HeaderConverter, PluginDescriptor, PluginFactory, VERSION};
 
 pub use self::json::JsonConverter;
-pub use self::simple::{
+pub use self::primitive::{
     BooleanConverter, ByteArrayConverter, DoubleConverter, FloatConverter, IntegerConverter,
-    LongConverter, ShortConverter, SimpleHeaderConverter, StringConverter,
+    LongConverter, ShortConverter,
 };
+pub use self::simple_header::SimpleHeaderConverter;
+pub use self::string::StringConverter;
+pub use self::values::{convert_to_string, parse_string};
 
-use causeway_api::{PluginDescriptor, PluginFactory, VERSION};
-
-macro_rules! both {
-    ($class:literal, $ty:ty) => {
+/// Every converter and header converter this crate provides, under its Apache class name. A class that is
+/// both (all but `SimpleHeaderConverter`) is listed twice, once per plugin type.
+pub fn plugins() -> Vec<PluginDescriptor> {
+    fn both(
+        class_name: &'static str,
+        converter: fn() -> Box<dyn Converter>,
+        header: fn() -> Box<dyn HeaderConverter>,
+    ) -> [PluginDescriptor; 2] {
         [
             PluginDescriptor {
-                class_name: $class,
+                class_name,
                 version: VERSION,
-                factory: PluginFactory::Converter(|| Box::new(<$ty>::default())),
+                factory: PluginFactory::Converter(converter),
             },
             PluginDescriptor {
-                class_name: $class,
+                class_name,
                 version: VERSION,
-                factory: PluginFactory::HeaderConverter(|| Box::new(<$ty>::default())),
+                factory: PluginFactory::HeaderConverter(header),
             },
         ]
-    };
-}
-
-/// Every converter of this crate, once per type it implements (as Apache lists them).
-pub fn plugins() -> Vec<PluginDescriptor> {
-    let mut v = Vec::new();
-    v.extend(both!(
+    }
+    let mut out = Vec::with_capacity(19);
+    out.extend(both(
         "org.apache.kafka.connect.json.JsonConverter",
-        JsonConverter
+        || Box::new(JsonConverter::new()),
+        || Box::new(JsonConverter::new()),
     ));
-    v.extend(both!(
+    out.extend(both(
         "org.apache.kafka.connect.storage.StringConverter",
-        StringConverter
+        || Box::new(StringConverter::new()),
+        || Box::new(StringConverter::new()),
     ));
-    v.extend(both!(
+    out.extend(both(
         "org.apache.kafka.connect.converters.ByteArrayConverter",
-        ByteArrayConverter
+        || Box::new(ByteArrayConverter::new()),
+        || Box::new(ByteArrayConverter::new()),
     ));
-    v.extend(both!(
-        "org.apache.kafka.connect.converters.DoubleConverter",
-        DoubleConverter
-    ));
-    v.extend(both!(
-        "org.apache.kafka.connect.converters.FloatConverter",
-        FloatConverter
-    ));
-    v.extend(both!(
-        "org.apache.kafka.connect.converters.IntegerConverter",
-        IntegerConverter
-    ));
-    v.extend(both!(
-        "org.apache.kafka.connect.converters.LongConverter",
-        LongConverter
-    ));
-    v.extend(both!(
-        "org.apache.kafka.connect.converters.ShortConverter",
-        ShortConverter
-    ));
-    v.extend(both!(
+    out.extend(both(
         "org.apache.kafka.connect.converters.BooleanConverter",
-        BooleanConverter
+        || Box::new(BooleanConverter::new()),
+        || Box::new(BooleanConverter::new()),
     ));
-    v.push(PluginDescriptor {
+    out.extend(both(
+        "org.apache.kafka.connect.converters.DoubleConverter",
+        || Box::new(DoubleConverter::new()),
+        || Box::new(DoubleConverter::new()),
+    ));
+    out.extend(both(
+        "org.apache.kafka.connect.converters.FloatConverter",
+        || Box::new(FloatConverter::new()),
+        || Box::new(FloatConverter::new()),
+    ));
+    out.extend(both(
+        "org.apache.kafka.connect.converters.IntegerConverter",
+        || Box::new(IntegerConverter::new()),
+        || Box::new(IntegerConverter::new()),
+    ));
+    out.extend(both(
+        "org.apache.kafka.connect.converters.LongConverter",
+        || Box::new(LongConverter::new()),
+        || Box::new(LongConverter::new()),
+    ));
+    out.extend(both(
+        "org.apache.kafka.connect.converters.ShortConverter",
+        || Box::new(ShortConverter::new()),
+        || Box::new(ShortConverter::new()),
+    ));
+    out.push(PluginDescriptor {
         class_name: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
         version: VERSION,
-        factory: PluginFactory::HeaderConverter(|| Box::new(SimpleHeaderConverter::default())),
+        factory: PluginFactory::HeaderConverter(|| Box::new(SimpleHeaderConverter::new())),
     });
-    v
+    out
 }

@@ -194,7 +194,7 @@ fn bad_input_is_a_data_error() {
 
 #[test]
 fn simple_converters_round_trip() {
-    let s = StringConverter;
+    let s = StringConverter::new();
     assert_eq!(out(&s, None, &Value::Int32(5)), "5");
     assert_eq!(read(&s, "héllo").1, Value::String("héllo".into()));
     let b = ByteArrayConverter;

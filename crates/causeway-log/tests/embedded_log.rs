@@ -14,7 +14,7 @@ fn record(topic: &str, i: usize) -> ProducerRecord {
     ProducerRecord {
         topic: topic.into(),
         partition: None,
-        key: (i % 3 != 0).then(|| Bytes::from(format!("k{i}"))),
+        key: (!i.is_multiple_of(3)).then(|| Bytes::from(format!("k{i}"))),
         value: Some(Bytes::from(format!("value-{i}"))),
         timestamp: Some(1_700_000_000_000 + i as i64),
         headers: vec![

@@ -1,244 +1,76 @@
-//! Apache Kafka Connect's REST API (4.x), path for path, field for field and status code for status code.
+//! Connect's REST API: Apache Kafka Connect 4.x's HTTP surface, path for path, field for field and status
+//! code for status code, over any [`Herder`](causeway_runtime::herder::Herder).
 //!
-//! [`router`] builds the axum application over any [`Herder`]; [`serve`] runs it on a listener with
-//! graceful shutdown. Errors are rendered in one place ([`ApiError`]). Where Apache answers 500 for what is
-//! really a client error, we answer 400 on purpose; [`DEVIATIONS`] lists every such difference.
+//! This crate owns the HTTP side of a worker: the route table (`/`, `/health`, `/connectors/**`,
+//! `/connector-plugins/**`, `/admin/loggers/**` and the internal worker-to-worker endpoints), request-body
+//! parsing, the mapping of [`HerderError`](causeway_runtime::herder::HerderError)s to
+//! `{"error_code":…,"message":…}` bodies ([`ApiError`], the only place errors become responses), CORS,
+//! `response.http.headers.config` rules, the request log, and the admin logger levels ([`LoggerLevels`]).
+//! It never looks inside the runtime: every answer comes from the herder or from [`LoggerLevels`].
+//!
+//! The worker binary depends on it:
+//!
+//! ```no_run
+//! # async fn run(herder: std::sync::Arc<dyn causeway_runtime::herder::Herder>) -> std::io::Result<()> {
+//! let config = causeway_rest::RestConfig {
+//!     response_headers: causeway_rest::parse_response_headers("set X-Frame-Options: DENY").unwrap(),
+//!     ..Default::default()
+//! };
+//! let loggers = causeway_rest::LoggerLevels::new("info", |_directives| Ok(()));
+//! let app = causeway_rest::router(herder, config, Some(loggers));
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8083").await?;
+//! causeway_rest::serve(listener, app, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+//!
+//! Where Apache answers 500 for what is really a client error, we answer 400 on purpose; [`DEVIATIONS`]
+//! lists every difference from Apache's wire behaviour.
 #![warn(missing_docs)]
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
-
-use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method};
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use causeway_runtime::herder::Herder;
-use tower::Layer;
-use tower_http::normalize_path::NormalizePathLayer;
-
 mod body;
+mod config;
+mod connectors;
 mod error;
-mod handlers;
+mod extract;
 mod loggers;
+mod loggers_resource;
+mod middleware;
+mod plugins;
+mod root;
+mod router;
+mod server;
+mod version_range;
 
+pub use self::config::{HeaderAction, HeaderRule, RestConfig, parse_response_headers};
 pub use self::error::ApiError;
 pub use self::loggers::{LevelError, LoggerLevel, LoggerLevels};
+pub use self::router::router;
+pub use self::server::{GRACEFUL_SHUTDOWN_TIMEOUT, RestServer, serve};
 
-/// Where Causeway's REST API deliberately differs from Apache's.
+/// How long a herder-backed request may take before it fails with 500 `Request timed out` (Apache's fixed
+/// `ConnectorsResource.REQUEST_TIMEOUT_MS`, 90 s).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// How long `GET /health` waits for the herder (Apache's health-check timeout, 10 s).
+pub const HEALTH_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Every deliberate difference between this REST API and Apache Kafka Connect 4.x, one sentence each
+/// (quoted by the README).
 pub const DEVIATIONS: &[&str] = &[
-    "A malformed JSON body, a body that is not a JSON object, unknown fields in POST /connectors or PATCH .../offsets, a missing or null `config` in POST /connectors, a bad `initial_state`, nested objects as config values, and an empty body on PUT /admin/loggers are 400 (Apache: 500).",
-    "PUT /connectors/{c}/stop on an unknown connector is 404 `Unknown connector <c>` (Apache standalone: 500).",
-    "`GET /connectors` lists names sorted (Apache: hash order, unspecified).",
-    "ConfigKeyInfo carries both `order` (4.0) and `order_in_group` (4.1+) with the same value.",
-    "`GET /` reports `version` 4.1.0 (the Connect REST API implemented) and Causeway's git commit as `commit`.",
+    "A request body that is not valid JSON is 400 (Apache: 500 with Jackson's message).",
+    "A request body of the wrong JSON type (not an object for config maps, POST /connectors, PATCH .../offsets and PUT /admin/loggers; not an array for POST /connectors/{c}/tasks) is 400 (Apache: 500).",
+    "Unknown top-level fields in POST /connectors and PATCH /connectors/{c}/offsets are 400 `Unrecognized field \"<f>\" ...` (Apache: 500).",
+    "A missing or null `config` in POST /connectors is 400 (Apache: 500 from a NullPointerException).",
+    "An `initial_state` other than RUNNING, PAUSED or STOPPED (any case) is 400 (Apache: 500).",
+    "An empty or absent body where one is required (config PUT/PATCH, create, validate, offsets PATCH, PUT /admin/loggers/{l}) is 400 (Apache: 500).",
+    "A nested object or array as a config value is 400 (Apache: 500).",
+    "A JSON null config value in POST /connectors or PUT /connectors/{c}/config is 400 with Apache's aggregated validation message, listing only the null-value errors (Apache also lists any other validation errors of the same request).",
+    "PUT /connector-plugins/{p}/config/validate with JSON null values reports `Null value can not be supplied as the configuration value.` on those keys after validating the remaining keys (Apache validates the nulls in place).",
+    "A `%2F` in a path segment is decoded to `/`, so connectors whose names contain `/` can be addressed (Jetty 12 rejects ambiguous path separators); the Location header encodes `/` in names as `%2F` accordingly.",
+    "`GET /connector-plugins/{p}/config?version=<range>` checks the range against the single installed version of the plugin; an empty `version` means `latest`.",
+    "PUT /connectors/{c}/fence answers 500 `Kafka Connect in standalone mode does not support exactly-once source connectors.` (the Herder trait has no fencing operation yet).",
+    "`GET /health` distinguishes `starting` (503) from `unhealthy` (500) only when the herder reports it; a herder that does not answer within 10 s is reported as 500 `unhealthy`.",
+    "OPTIONS on a known path answers 204 with an `Allow` header (no WADL), and `HEAD` works wherever `GET` does.",
+    "Logger names map to `tracing` targets: dots become `::` (`causeway_runtime.worker` sets `causeway_runtime::worker`); FATAL filters as ERROR and ALL as TRACE, but both are reported as set.",
+    "A `response.http.headers.config` rule with `setDate`/`addDate` must have an integer millisecond offset as its value (Jetty fails later, when the filter starts).",
 ];
-
-/// REST settings from the worker configuration.
-#[derive(Debug, Clone, Default)]
-pub struct RestConfig {
-    /// `access.control.allow.origin` ("" disables CORS).
-    pub access_control_allow_origin: String,
-    /// `access.control.allow.methods` ("" = GET, POST, HEAD).
-    pub access_control_allow_methods: String,
-    /// Parsed `response.http.headers.config`.
-    pub response_headers: Vec<HeaderRule>,
-    /// False when `admin.listeners` is empty: `/admin/loggers` answers 404.
-    pub admin_enabled: bool,
-}
-
-/// One `response.http.headers.config` rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderRule {
-    /// `set`, `add`, `setDate` or `addDate`.
-    pub action: String,
-    /// Header name.
-    pub name: String,
-    /// Header value (ignored for the date actions, which use the current time).
-    pub value: String,
-}
-
-/// Parses `response.http.headers.config` as Apache does: comma-separated rules (optionally double-quoted)
-/// of the form `<action> <Header-Name>: <value>`.
-///
-/// # Errors
-/// A message describing the invalid rule.
-pub fn parse_response_headers(config: &str) -> Result<Vec<HeaderRule>, String> {
-    let mut rules = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut parts = Vec::new();
-    for c in config.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => parts.push(std::mem::take(&mut current)),
-            c => current.push(c),
-        }
-    }
-    parts.push(current);
-    for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
-        let (action, rest) = part
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| format!("Invalid format of header config '{part}'. Expected: '[action] [header name]:[header value]'"))?;
-        if !["set", "add", "setDate", "addDate"].contains(&action) {
-            return Err(format!(
-                "Invalid header config action: '{action}'. Expected one of [set, add, setDate, addDate]"
-            ));
-        }
-        let mut kv = rest.split(':');
-        let (Some(name), Some(value), None) = (kv.next(), kv.next(), kv.next()) else {
-            return Err(format!(
-                "Invalid format of header name and header value pair '{rest}'. Expected: '[header name]:[header value]'"
-            ));
-        };
-        let name = name.trim();
-        if name.is_empty()
-            || name.contains(char::is_whitespace)
-            || HeaderName::from_bytes(name.as_bytes()).is_err()
-        {
-            return Err(format!("Invalid header name '{name}'"));
-        }
-        let value = value.trim();
-        if HeaderValue::from_str(value).is_err() {
-            return Err(format!("Invalid header value '{value}'"));
-        }
-        rules.push(HeaderRule {
-            action: action.to_owned(),
-            name: name.to_owned(),
-            value: value.to_owned(),
-        });
-    }
-    Ok(rules)
-}
-
-async fn apply_header_rules(rules: Arc<Vec<HeaderRule>>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let date = || {
-        chrono::Utc::now()
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string()
-    };
-    for r in rules.iter() {
-        let Ok(name) = HeaderName::from_bytes(r.name.as_bytes()) else {
-            continue;
-        };
-        let value = match r.action.as_str() {
-            "setDate" | "addDate" => date(),
-            _ => r.value.clone(),
-        };
-        let Ok(value) = HeaderValue::from_str(&value) else {
-            continue;
-        };
-        match r.action.as_str() {
-            "set" | "setDate" => {
-                resp.headers_mut().insert(name, value);
-            }
-            _ => {
-                resp.headers_mut().append(name, value);
-            }
-        }
-    }
-    resp
-}
-
-async fn log_request(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    tracing::info!(
-        target: "causeway_rest",
-        method = %method,
-        uri = %uri,
-        status = resp.status().as_u16(),
-        duration_ms = start.elapsed().as_millis() as u64,
-        "Request served."
-    );
-    resp
-}
-
-/// The REST application over a herder.
-pub fn router(
-    herder: Arc<dyn Herder>,
-    config: RestConfig,
-    loggers: Option<LoggerLevels>,
-) -> Router {
-    let mut app = handlers::routes(handlers::AppState {
-        herder,
-        loggers: if config.admin_enabled { loggers } else { None },
-    });
-    if !config.response_headers.is_empty() {
-        let rules = Arc::new(config.response_headers.clone());
-        app = app.layer(middleware::from_fn(move |req, next| {
-            apply_header_rules(rules.clone(), req, next)
-        }));
-    }
-    let origin = config.access_control_allow_origin.trim();
-    if !origin.is_empty() {
-        use tower_http::cors::{AllowOrigin, CorsLayer};
-        let allow_origin = if origin == "*" {
-            AllowOrigin::any()
-        } else {
-            AllowOrigin::list(
-                origin
-                    .split(',')
-                    .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let methods: Vec<Method> = if config.access_control_allow_methods.trim().is_empty() {
-            vec![Method::GET, Method::POST, Method::HEAD]
-        } else {
-            config
-                .access_control_allow_methods
-                .split(',')
-                .filter_map(|m| Method::from_bytes(m.trim().as_bytes()).ok())
-                .collect()
-        };
-        app = app.layer(
-            CorsLayer::new()
-                .allow_origin(allow_origin)
-                .allow_methods(methods)
-                .allow_headers(tower_http::cors::Any),
-        );
-    }
-    app.layer(middleware::from_fn(log_request))
-}
-
-/// Serves the application on `listener` until `shutdown` completes. Trailing slashes are tolerated, as
-/// JAX-RS does.
-///
-/// # Errors
-/// When the server fails.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = NormalizePathLayer::trim_trailing_slash().layer(app);
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service(app),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_rules_parse_like_apache() {
-        let rules = parse_response_headers(
-            "set X-Frame-Options: DENY,\"add Cache-Control: no-cache, no-store\"",
-        )
-        .unwrap();
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[1].value, "no-cache, no-store");
-        assert!(parse_response_headers("bogus X: y").is_err());
-        assert!(parse_response_headers("set X: a:b").is_err());
-        assert!(parse_response_headers("").unwrap().is_empty());
-    }
-}

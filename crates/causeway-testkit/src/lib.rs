@@ -350,6 +350,18 @@ impl WorkerProcess {
             .map(|d| d.count())
     }
 
+    /// What each open file descriptor of the process refers to (`readlink /proc/<pid>/fd/*`: paths, or
+    /// `socket:[…]`, `pipe:[…]`, `anon_inode:…`).
+    pub fn fd_targets(&self) -> Option<Vec<PathBuf>> {
+        let pid = self.pid()?;
+        let dir = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(
+            dir.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .collect(),
+        )
+    }
+
     /// Threads of the process.
     pub fn threads(&self) -> Option<usize> {
         let pid = self.pid()?;

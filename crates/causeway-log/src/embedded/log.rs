@@ -374,38 +374,35 @@ impl EmbeddedConsumer {
         let version = self.shared.topics_version.load(Ordering::SeqCst);
         let counts = self.shared.topic_counts();
         let member = self.member;
-        let (event, released) = self
-            .shared
-            .with_group(&self.group, |g| {
-                if g.topics_version != version {
-                    g.rebalance(&counts, version);
+        let (event, released) = self.shared.with_group(&self.group, |g| {
+            if g.topics_version != version {
+                g.rebalance(&counts, version);
+            }
+            let m = g.members.get_mut(&member)?;
+            let released = !m.releasing.is_empty();
+            m.releasing.clear();
+            let revoke: Vec<TopicPartition> = m.owned.difference(&m.target).cloned().collect();
+            if !revoke.is_empty() {
+                for tp in &revoke {
+                    m.owned.remove(tp);
                 }
-                let m = g.members.get_mut(&member)?;
-                let released = !m.releasing.is_empty();
-                m.releasing.clear();
-                let revoke: Vec<TopicPartition> = m.owned.difference(&m.target).cloned().collect();
-                if !revoke.is_empty() {
-                    for tp in &revoke {
-                        m.owned.remove(tp);
-                    }
-                    m.releasing = revoke.iter().cloned().collect();
-                    return Some((ConsumerEvent::Revoked(revoke), released));
-                }
-                let wanted: Vec<TopicPartition> = m.target.difference(&m.owned).cloned().collect();
-                let free: Vec<TopicPartition> =
-                    wanted.into_iter().filter(|tp| !g.is_owned(tp)).collect();
-                if free.is_empty() {
-                    return if released {
-                        Some((ConsumerEvent::Records(Vec::new()), true))
-                    } else {
-                        None
-                    };
-                }
-                let m = g.members.get_mut(&member)?;
-                m.owned.extend(free.iter().cloned());
-                Some((ConsumerEvent::Assigned(free), released))
-            })?
-            .into();
+                m.releasing = revoke.iter().cloned().collect();
+                return Some((ConsumerEvent::Revoked(revoke), released));
+            }
+            let wanted: Vec<TopicPartition> = m.target.difference(&m.owned).cloned().collect();
+            let free: Vec<TopicPartition> =
+                wanted.into_iter().filter(|tp| !g.is_owned(tp)).collect();
+            if free.is_empty() {
+                return if released {
+                    Some((ConsumerEvent::Records(Vec::new()), true))
+                } else {
+                    None
+                };
+            }
+            let m = g.members.get_mut(&member)?;
+            m.owned.extend(free.iter().cloned());
+            Some((ConsumerEvent::Assigned(free), released))
+        })?;
         if released {
             self.shared.data.notify_waiters();
         }

@@ -856,13 +856,24 @@ impl Herder for StandaloneHerder {
         let state = self.state.lock().await;
         Self::require_stopped(&state, name)?;
         let config = state.configs.get(name).cloned().unwrap_or_default();
-        match self.worker.connector_type(&config) {
+        // As Apache: the connector sees the reset as an alteration to null for every partition.
+        let managed = match self.worker.connector_type(&config) {
             ConnectorType::Sink => {
+                let group = Self::sink_group(&config, name);
+                let current = self.worker.log().group_offsets(&group).await.map_err(|_| {
+                    HerderError::Internal(format!(
+                        "Failed to retrieve consumer group offsets for sink connector {name}"
+                    ))
+                })?;
+                let nulls: HashMap<causeway_log::TopicPartition, Option<i64>> =
+                    current.into_keys().map(|tp| (tp, None)).collect();
+                let managed = self.connector_alters_sink_offsets(&config, &nulls).await?;
                 self.worker
                     .log()
-                    .delete_group(&Self::sink_group(&config, name))
+                    .delete_group(&group)
                     .await
                     .map_err(|_| HerderError::Internal(format!("Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
+                managed
             }
             _ => {
                 let partitions: Vec<_> = self
@@ -874,15 +885,23 @@ impl Herder for StandaloneHerder {
                     .into_iter()
                     .map(|(p, _)| (p, None))
                     .collect();
+                let managed = self
+                    .connector_alters_source_offsets(&config, &partitions)
+                    .await?;
                 self.worker
                     .offsets()
                     .set(name, partitions)
                     .await
                     .map_err(internal)?;
+                managed
             }
-        }
+        };
         Ok(Message {
-            message: "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.".into(),
+            message: if managed {
+                "The offsets for this connector have been reset successfully".into()
+            } else {
+                "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.".into()
+            },
         })
     }
 
