@@ -1,5 +1,6 @@
 //! Settings every converter shares (`ConverterConfig`) and a small LRU cache.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -56,7 +57,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Lru<K, V> {
         }
     }
 
-    pub(crate) fn get(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn get<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.tick += 1;
         let tick = self.tick;
         self.map.get_mut(key).map(|(v, t)| {
@@ -117,6 +122,9 @@ mod tests {
         assert!(parse_for_data(&def, &p, true).is_ok());
         p.insert(TYPE_CONFIG.into(), "bogus".into());
         let err = parse_for_header(&def, &p).unwrap_err();
-        assert!(matches!(err, causeway_api::ConnectError::Config(_)), "{err:?}");
+        assert!(
+            matches!(err, causeway_api::ConnectError::Config(_)),
+            "{err:?}"
+        );
     }
 }

@@ -155,7 +155,6 @@ impl Json {
             _ => None,
         }
     }
-
 }
 
 /// A parsed document: the root (`None` for empty input, Jackson's `MissingNode`) and the byte ranges of the
@@ -217,6 +216,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    #[cold]
+    #[inline(never)]
     fn error(&self, msg: &str) -> String {
         let upto = &self.s[..self.pos.min(self.s.len())];
         let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
@@ -236,7 +237,6 @@ impl Reader<'_> {
 
     fn value(&mut self, depth: usize) -> Result<Json, String> {
         match self.peek() {
-            None => Err(self.error("Unexpected end-of-input: expected a value")),
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
             Some(b'"') => {
@@ -247,16 +247,17 @@ impl Reader<'_> {
             Some(b'f') => self.literal("false", Json::Bool(false)),
             Some(b'n') => self.literal("null", Json::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b) => Err(self.error(&format!(
-                "Unexpected character ({}): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
-                describe(b)
-            ))),
+            found => Err(self.unexpected(
+                found,
+                "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            )),
         }
     }
 
     fn literal(&mut self, word: &str, v: Json) -> Result<Json, String> {
         let end = self.pos + word.len();
-        let ident_follows = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        let ident_follows =
+            |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
         if self.s.get(self.pos..end) == Some(word.as_bytes())
             && !self.s.get(end).is_some_and(|b| ident_follows(*b))
         {
@@ -296,7 +297,9 @@ impl Reader<'_> {
             self.pos += 1;
             float = true;
             if self.digits() == 0 {
-                return Err(self.error("Unexpected character: Decimal point not followed by a digit"));
+                return Err(
+                    self.error("Unexpected character: Decimal point not followed by a digit")
+                );
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -306,7 +309,9 @@ impl Reader<'_> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err(self.error("Unexpected character: Exponent indicator not followed by a digit"));
+                return Err(
+                    self.error("Unexpected character: Exponent indicator not followed by a digit")
+                );
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("0");
@@ -340,7 +345,9 @@ impl Reader<'_> {
         let mut run_start = self.pos;
         loop {
             let Some(b) = self.peek() else {
-                return Err(self.error("Unexpected end-of-input: was expecting closing quote for a string value"));
+                return Err(self.error(
+                    "Unexpected end-of-input: was expecting closing quote for a string value",
+                ));
             };
             match b {
                 b'"' => {
@@ -364,7 +371,11 @@ impl Reader<'_> {
             }
         }
         let s = String::from_utf8(buf).map_err(|e| {
-            let bad = e.as_bytes().get(e.utf8_error().valid_up_to()).copied().unwrap_or(0);
+            let bad = e
+                .as_bytes()
+                .get(e.utf8_error().valid_up_to())
+                .copied()
+                .unwrap_or(0);
             self.error(&format!("Invalid UTF-8 start byte 0x{bad:x}"))
         })?;
         let chars = s.encode_utf16().count();
@@ -417,7 +428,9 @@ impl Reader<'_> {
                     self.pos += 2;
                     let low = self.hex4()?;
                     if (0xDC00..0xE000).contains(&low) {
-                        let cp = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                        let cp = 0x10000
+                            + ((u32::from(unit) - 0xD800) << 10)
+                            + (u32::from(low) - 0xDC00);
                         char::from_u32(cp).unwrap_or('\u{FFFD}')
                     } else {
                         // A lone high surrogate (Java keeps it; Rust strings cannot).
@@ -440,17 +453,34 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn check_depth(&self, depth: usize) -> Result<(), String> {
-        if depth > MAX_NESTING_DEPTH {
-            return Err(self.error(&format!(
-                "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)"
-            )));
-        }
-        Ok(())
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, depth: usize) -> String {
+        self.error(&format!(
+            "Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)"
+        ))
     }
 
+    /// "Unexpected character (…): {expecting}" or "Unexpected end-of-input: {expecting}".
+    #[cold]
+    #[inline(never)]
+    fn unexpected(&self, found: Option<u8>, expecting: &str) -> String {
+        match found {
+            Some(b) => self.error(&format!(
+                "Unexpected character ({}): {expecting}",
+                describe(b)
+            )),
+            None => self.error(&format!("Unexpected end-of-input: {expecting}")),
+        }
+    }
+
+    // The container readers recurse through `value`; they keep their frames small (no inline formatting) so
+    // that Jackson's 1000 levels fit comfortably in a thread's stack.
+
     fn array(&mut self, depth: usize) -> Result<Json, String> {
-        self.check_depth(depth)?;
+        if depth > MAX_NESTING_DEPTH {
+            return Err(self.too_deep(depth));
+        }
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_ws();
@@ -468,19 +498,19 @@ impl Reader<'_> {
                     self.pos += 1;
                     return Ok(Json::Array(items));
                 }
-                Some(b) => {
-                    return Err(self.error(&format!(
-                        "Unexpected character ({}): was expecting comma to separate Array entries",
-                        describe(b)
-                    )));
+                other => {
+                    return Err(
+                        self.unexpected(other, "was expecting comma to separate Array entries")
+                    );
                 }
-                None => return Err(self.error("Unexpected end-of-input: expected close marker for Array")),
             }
         }
     }
 
     fn object(&mut self, depth: usize) -> Result<Json, String> {
-        self.check_depth(depth)?;
+        if depth > MAX_NESTING_DEPTH {
+            return Err(self.too_deep(depth));
+        }
         self.pos += 1;
         let mut members: Vec<(String, Json)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -490,49 +520,13 @@ impl Reader<'_> {
             return Ok(Json::Object(members));
         }
         loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b'"') => self.pos += 1,
-                Some(b) => {
-                    return Err(self.error(&format!(
-                        "Unexpected character ({}): was expecting double-quote to start field name",
-                        describe(b)
-                    )));
-                }
-                None => return Err(self.error("Unexpected end-of-input: expected close marker for Object")),
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b':') => self.pos += 1,
-                Some(b) => {
-                    return Err(self.error(&format!(
-                        "Unexpected character ({}): was expecting a colon to separate field name and value",
-                        describe(b)
-                    )));
-                }
-                None => return Err(self.error("Unexpected end-of-input: expected a colon")),
-            }
-            self.skip_ws();
+            let key = self.field_name()?;
             let start = self.pos;
             let v = self.value(depth)?;
             if depth == 1 {
                 self.spans.push((key.clone(), start..self.pos));
             }
-            let existing = if members.len() < 8 {
-                members.iter().position(|(k, _)| *k == key)
-            } else {
-                if index.len() < members.len() {
-                    for (i, (k, _)) in members.iter().enumerate().skip(index.len()) {
-                        index.insert(k.clone(), i);
-                    }
-                }
-                index.get(&key).copied()
-            };
-            match existing {
-                Some(i) => members[i].1 = v,
-                None => members.push((key, v)),
-            }
+            insert_member(&mut members, &mut index, key, v);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -540,15 +534,65 @@ impl Reader<'_> {
                     self.pos += 1;
                     return Ok(Json::Object(members));
                 }
-                Some(b) => {
-                    return Err(self.error(&format!(
-                        "Unexpected character ({}): was expecting comma to separate Object entries",
-                        describe(b)
-                    )));
+                other => {
+                    return Err(
+                        self.unexpected(other, "was expecting comma to separate Object entries")
+                    );
                 }
-                None => return Err(self.error("Unexpected end-of-input: expected close marker for Object")),
             }
         }
+    }
+
+    /// Reads `"name" :` and the whitespace after it.
+    #[inline(never)]
+    fn field_name(&mut self) -> Result<String, String> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => self.pos += 1,
+            other => {
+                return Err(
+                    self.unexpected(other, "was expecting double-quote to start field name")
+                );
+            }
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        match self.peek() {
+            Some(b':') => self.pos += 1,
+            other => {
+                return Err(self.unexpected(
+                    other,
+                    "was expecting a colon to separate field name and value",
+                ));
+            }
+        }
+        self.skip_ws();
+        Ok(key)
+    }
+}
+
+/// Adds an object member as Jackson's `ObjectNode` does: a repeated key keeps its first position and takes the
+/// new value.
+#[inline(never)]
+fn insert_member(
+    members: &mut Vec<(String, Json)>,
+    index: &mut HashMap<String, usize>,
+    key: String,
+    v: Json,
+) {
+    let existing = if members.len() < 8 {
+        members.iter().position(|(k, _)| *k == key)
+    } else {
+        if index.len() < members.len() {
+            for (i, (k, _)) in members.iter().enumerate().skip(index.len()) {
+                index.insert(k.clone(), i);
+            }
+        }
+        index.get(&key).copied()
+    };
+    match existing {
+        Some(i) => members[i].1 = v,
+        None => members.push((key, v)),
     }
 }
 
@@ -604,7 +648,9 @@ pub(crate) fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
             c as char
         )
     };
-    let eof = || "Unexpected end of base64-encoded String: base64 variant 'MIME-NO-LINEFEEDS' expects padding (one or more '=' characters) at the end".to_owned();
+    let eof = || {
+        "Unexpected end of base64-encoded String: base64 variant 'MIME-NO-LINEFEEDS' expects padding (one or more '=' characters) at the end".to_owned()
+    };
     loop {
         let c = loop {
             match s.get(i) {
@@ -658,7 +704,25 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run = 0;
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0xF0 {
+            // Outside the BMP: Jackson writes the UTF-16 surrogate pair as two escapes.
+            out.extend_from_slice(&bytes[run..i]);
+            let c = s[i..].chars().next().unwrap_or('\u{FFFD}');
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[((*unit >> shift) & 0xF) as usize]);
+                }
+            }
+            run = i + c.len_utf8();
+            continue;
+        }
+        if i < run {
+            continue;
+        }
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -673,7 +737,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(&bytes[run..i]);
         run = i + 1;
         if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.extend_from_slice(b"\\u00");
             out.push(HEX[(b >> 4) as usize]);
             out.push(HEX[(b & 0xF) as usize]);
@@ -688,7 +751,11 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 /// Writes bytes as a base64 JSON string (standard alphabet, padded, no line feeds).
 pub(crate) fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
+    out.extend_from_slice(
+        base64::engine::general_purpose::STANDARD
+            .encode(bytes)
+            .as_bytes(),
+    );
     out.push(b'"');
 }
 
@@ -750,10 +817,7 @@ mod tests {
     fn objects_keep_first_position_and_last_value() {
         assert_eq!(
             root(r#"{"a":1,"b":2,"a":3}"#),
-            Json::Object(vec![
-                ("a".into(), root("3")),
-                ("b".into(), root("2")),
-            ])
+            Json::Object(vec![("a".into(), root("3")), ("b".into(), root("2")),])
         );
     }
 
@@ -778,14 +842,30 @@ mod tests {
     #[test]
     fn malformed_documents_fail() {
         for bad in [
-            "{", "[1,]", "{\"a\"}", "{a:1}", "[1 2]", "\"abc", "01.", "-", "1e", "nul", "[\"\u{1}\"]",
-            "\"\\x\"", "'a'", "{\"a\":1,}",
+            "{",
+            "[1,]",
+            "{\"a\"}",
+            "{a:1}",
+            "[1 2]",
+            "\"abc",
+            "01.",
+            "-",
+            "1e",
+            "nul",
+            "[\"\u{1}\"]",
+            "\"\\x\"",
+            "'a'",
+            "{\"a\":1,}",
         ] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad}");
         }
         assert!(parse(b"\"\xff\"").is_err());
         let deep = "[".repeat(1001) + &"]".repeat(1001);
-        assert!(parse(deep.as_bytes()).unwrap_err().contains("nesting depth"));
+        assert!(
+            parse(deep.as_bytes())
+                .unwrap_err()
+                .contains("nesting depth")
+        );
         let ok = "[".repeat(1000) + &"]".repeat(1000);
         assert!(parse(ok.as_bytes()).is_ok());
     }
@@ -793,8 +873,11 @@ mod tests {
     #[test]
     fn strings_escape_like_jackson() {
         let mut out = Vec::new();
-        write_str(&mut out, "a\"b\\c/\u{1}\u{1f}\n\té\u{7f}");
-        assert_eq!(out, "\"a\\\"b\\\\c/\\u0001\\u001F\\n\\té\u{7f}\"".as_bytes());
+        write_str(&mut out, "a\"b\\c/\u{1}\u{1f}\n\té\u{7f}😀€");
+        assert_eq!(
+            out,
+            "\"a\\\"b\\\\c/\\u0001\\u001F\\n\\té\u{7f}\\uD83D\\uDE00€\"".as_bytes()
+        );
     }
 
     #[test]

@@ -21,19 +21,11 @@ pub(crate) fn double_to_string(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
-    let (neg, mut digits, mut exp) = split_sci(&format!("{v:e}"));
-    if digits.len() == 1 {
-        // Java considers two-digit decimals too when the shortest has one digit, and picks the closest.
-        let (_, d2, e2) = split_sci(&format!("{v:.1e}"));
-        if !d2.ends_with('0')
-            && format!("{}{}.{}e{}", if neg { "-" } else { "" }, &d2[..1], &d2[1..], e2)
-                .parse::<f64>()
-                .is_ok_and(|back| back == v)
-        {
-            digits = d2;
-            exp = e2;
-        }
-    }
+    let (neg, digits, exp) = shortest(
+        &format!("{v:e}"),
+        |p| format!("{v:.p$e}"),
+        |s| s.parse::<f64>().is_ok_and(|back| back == v),
+    );
     layout(neg, &digits, exp)
 }
 
@@ -48,19 +40,68 @@ pub(crate) fn float_to_string(v: f32) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
-    let (neg, mut digits, mut exp) = split_sci(&format!("{v:e}"));
+    let (neg, digits, exp) = shortest(
+        &format!("{v:e}"),
+        |p| format!("{v:.p$e}"),
+        |s| s.parse::<f32>().is_ok_and(|back| back == v),
+    );
+    layout(neg, &digits, exp)
+}
+
+/// The digits Java's `toString` picks (JDK 19+, Raffaello Giulietti's algorithm): the shortest decimal that
+/// rounds back to the value; when that has one digit, two-digit decimals compete too; the closest wins, and a
+/// tie goes to the even last digit.
+///
+/// `sci` is Rust's shortest `{:e}` rendering, `fixed(p)` the exact rendering with `p` fractional digits, and
+/// `round_trips` tells whether a decimal string parses back to the value.
+fn shortest(
+    sci: &str,
+    fixed: impl Fn(usize) -> String,
+    round_trips: impl Fn(&str) -> bool,
+) -> (bool, String, i32) {
+    let (neg, mut digits, mut exp) = split_sci(sci);
+    let sign = if neg { "-" } else { "" };
+    let render = |d: &str, e: i32| format!("{sign}{}.{}e{e}", &d[..1], &d[1..]);
     if digits.len() == 1 {
-        let (_, d2, e2) = split_sci(&format!("{v:.1e}"));
-        if !d2.ends_with('0')
-            && format!("{}{}.{}e{}", if neg { "-" } else { "" }, &d2[..1], &d2[1..], e2)
-                .parse::<f32>()
-                .is_ok_and(|back| back == v)
-        {
+        let (_, d2, e2) = split_sci(&fixed(1));
+        if !d2.ends_with('0') && round_trips(&render(&d2, e2)) {
             digits = d2;
             exp = e2;
         }
     }
-    layout(neg, &digits, exp)
+    // A tie: the value lies exactly halfway between two decimals of this length. Rust's shortest may pick
+    // either; Java picks the one with an even last digit.
+    let n = digits.len();
+    let (_, longer, longer_exp) = split_sci(&fixed(n));
+    if longer.ends_with('5') && n <= 17 {
+        let (_, exact, _) = split_sci(&fixed(n + 800));
+        if exact[n + 1..].bytes().all(|b| b == b'0') {
+            let lower: u64 = longer[..n].parse().unwrap_or(0);
+            let candidates = [(lower, longer_exp), (lower + 1, longer_exp)];
+            for (mantissa, e) in candidates {
+                let mut d = format!("{mantissa:0n$}");
+                let mut e = e;
+                if d.len() > n {
+                    // 99…9 + 1 carried into a new digit.
+                    d.truncate(n);
+                    e += 1;
+                }
+                if mantissa % 2 == 0 && round_trips(&render(&d, e)) {
+                    let trimmed = d.trim_end_matches('0');
+                    return (
+                        neg,
+                        if trimmed.is_empty() {
+                            "0".into()
+                        } else {
+                            trimmed.into()
+                        },
+                        e,
+                    );
+                }
+            }
+        }
+    }
+    (neg, digits, exp)
 }
 
 /// Splits Rust's `{:e}` rendering (`-1.2345e-7`) into sign, significant digits and decimal exponent.
@@ -406,6 +447,9 @@ mod tests {
             (1.4e-45, "1.4E-45"),
             (1e7, "1.0E7"),
             (66000.0008, "66000.0"),
+            // Exact ties (359427.125, -1383257.25): Java takes the even last digit.
+            (f32::from_bits(0x48af_8064), "359427.12"),
+            (f32::from_bits(0xc9a8_daca), "-1383257.2"),
         ];
         for (v, want) in cases {
             assert_eq!(float_to_string(*v), *want, "{v:e}");

@@ -26,6 +26,10 @@ const DECIMAL_FORMAT_DOC: &str = "Controls which format this converter will seri
 const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
 const REPLACE_NULL_WITH_DEFAULT_DOC: &str = "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.";
 
+/// Deepest schema nesting read from JSON. Jackson already caps documents at 1000 levels; schemas are capped
+/// lower so that converting one never exhausts a thread's stack.
+const MAX_SCHEMA_DEPTH: usize = 500;
+
 const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
 
 /// How Decimal values are written (`decimal.format`).
@@ -201,14 +205,14 @@ impl JsonConverter {
             let value = self.to_connect(None, doc.root.as_ref())?;
             return Ok(SchemaAndValue::new(None, value));
         }
-        let (schema_node, payload) = match &doc.root {
-            Some(Json::Object(members)) if members.len() == 2 => {
-                match (doc.root.as_ref().and_then(|r| r.get("schema")), doc.root.as_ref().and_then(|r| r.get("payload"))) {
-                    (Some(s), Some(p)) => (s, p),
-                    _ => return data(ENVELOPE_ERROR),
-                }
-            }
-            _ => return data(ENVELOPE_ERROR),
+        let root = doc.root.as_ref();
+        let is_pair = matches!(root, Some(Json::Object(members)) if members.len() == 2);
+        let (Some(schema_node), Some(payload), true) = (
+            root.and_then(|r| r.get("schema")),
+            root.and_then(|r| r.get("payload")),
+            is_pair,
+        ) else {
+            return data(ENVELOPE_ERROR);
         };
         let span = doc
             .root_member_spans
@@ -218,7 +222,7 @@ impl JsonConverter {
             .map(|(_, r)| r.clone());
         let schema = match span.and_then(|r| bytes.get(r)) {
             Some(text) => {
-                let cached = lock(&self.to_connect_cache).get(&text.to_vec());
+                let cached = lock(&self.to_connect_cache).get(text);
                 match cached {
                     Some(s) => s,
                     None => {
@@ -335,24 +339,12 @@ impl JsonConverter {
     }
 
     /// `convertToJson`: a value under an optional schema. Java's `null` result is written as JSON `null`.
+    ///
+    /// Recursion goes through this function, [`Self::write_map`] and [`Self::write_struct`]; everything else
+    /// is done by non-recursive helpers so deeply nested values use little stack.
     fn write_value(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<()> {
         if value.is_null() {
-            let Some(schema) = schema else {
-                out.extend_from_slice(b"null");
-                return Ok(());
-            };
-            if self.replace_null_with_default
-                && let Some(default) = schema.default_value.as_ref().filter(|d| !d.is_null())
-            {
-                return self.write_value(Some(schema), default, out);
-            }
-            if schema.optional {
-                out.extend_from_slice(b"null");
-                return Ok(());
-            }
-            return data(
-                "Conversion error: null value for field that is required and has no default value",
-            );
+            return self.write_null(schema, out);
         }
         if let Some(s) = schema
             && let Some(name) = s.name.as_deref()
@@ -360,40 +352,7 @@ impl JsonConverter {
         {
             return Ok(());
         }
-        let schema_type = match schema {
-            Some(s) => s.schema_type,
-            None => match value {
-                Value::Decimal(_) | Value::Date(_) | Value::Time(_) | Value::Timestamp(_) => {
-                    return data(format!(
-                        "Java class {} does not have corresponding schema type.",
-                        class_of(value)
-                    ));
-                }
-                other => other.inferred_type().unwrap_or(SchemaType::String),
-            },
-        };
-        let mismatch = || {
-            data(format!(
-                "Invalid type for {}: {}",
-                schema_type,
-                class_of(value)
-            ))
-        };
-        match (schema_type, value) {
-            (SchemaType::Int8, Value::Int8(v)) => jackson::write_int(out, *v),
-            (SchemaType::Int16, Value::Int16(v)) => jackson::write_int(out, *v),
-            (SchemaType::Int32, Value::Int32(v)) => jackson::write_int(out, *v),
-            (SchemaType::Int64, Value::Int64(v)) => jackson::write_int(out, *v),
-            (SchemaType::Float32, Value::Float32(v)) => jackson::write_f32(out, *v),
-            (SchemaType::Float64, Value::Float64(v)) => jackson::write_f64(out, *v),
-            (SchemaType::Boolean, Value::Boolean(v)) => {
-                out.extend_from_slice(if *v { b"true" } else { b"false" })
-            }
-            (SchemaType::String, Value::String(v)) => jackson::write_str(out, v),
-            (SchemaType::Bytes, Value::Bytes(v)) => jackson::write_base64(out, v),
-            (SchemaType::Bytes, other) => {
-                return data(format!("Invalid type for bytes type: {}", class_of(other)));
-            }
+        match (schema_type_of(schema, value)?, value) {
             (SchemaType::Array, Value::Array(items)) => {
                 let elem = schema.and_then(|s| s.value_schema.as_deref());
                 out.push(b'[');
@@ -404,26 +363,49 @@ impl JsonConverter {
                     self.write_value(elem, item, out)?;
                 }
                 out.push(b']');
+                Ok(())
             }
-            (SchemaType::Map, Value::Map(entries)) => self.write_map(schema, entries, out)?,
-            (SchemaType::Struct, Value::Struct(st)) => {
-                let Some(schema) = schema.filter(|s| st.schema().as_ref() == *s) else {
-                    return data("Mismatching schema.");
-                };
-                out.push(b'{');
-                for (i, field) in schema.fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    jackson::write_str(out, &field.name);
-                    out.push(b':');
-                    let v = st.get_index(field.index).unwrap_or(&Value::Null);
-                    self.write_value(Some(&field.schema), v, out)?;
-                }
-                out.push(b'}');
-            }
-            _ => return mismatch(),
+            (SchemaType::Map, Value::Map(entries)) => self.write_map(schema, entries, out),
+            (SchemaType::Struct, Value::Struct(st)) => self.write_struct(schema, st, out),
+            (schema_type, value) => write_scalar(schema_type, value, out),
         }
+    }
+
+    /// A null value: the schema default (when `replace.null.with.default`), JSON null when optional or
+    /// schemaless, else an error.
+    #[inline(never)]
+    fn write_null(&self, schema: Option<&Schema>, out: &mut Vec<u8>) -> Result<()> {
+        let Some(schema) = schema else {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        };
+        if self.replace_null_with_default
+            && let Some(default) = schema.default_value.as_ref().filter(|d| !d.is_null())
+        {
+            return self.write_value(Some(schema), default, out);
+        }
+        if schema.optional {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        data("Conversion error: null value for field that is required and has no default value")
+    }
+
+    fn write_struct(&self, schema: Option<&Schema>, st: &Struct, out: &mut Vec<u8>) -> Result<()> {
+        let Some(schema) = schema.filter(|s| st.schema().as_ref() == *s) else {
+            return data("Mismatching schema.");
+        };
+        out.push(b'{');
+        for (i, field) in schema.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            jackson::write_str(out, &field.name);
+            out.push(b':');
+            let v = st.get_index(field.index).unwrap_or(&Value::Null);
+            self.write_value(Some(&field.schema), v, out)?;
+        }
+        out.push(b'}');
         Ok(())
     }
 
@@ -522,36 +504,7 @@ impl JsonConverter {
             out.push(b']');
             return Ok(());
         }
-        // Object mode: keys are the `asText()` of the converted key.
-        let mut keys = Vec::with_capacity(entries.len());
-        for (k, _) in entries {
-            keys.push(match (key_schema, k) {
-                (_, Value::String(s)) => s.clone(),
-                _ => {
-                    let mut buf = Vec::new();
-                    self.write_value(key_schema, k, &mut buf)?;
-                    jackson::parse(&buf)
-                        .ok()
-                        .and_then(|d| d.root)
-                        .map_or_else(String::new, |j| j.as_text())
-                }
-            });
-        }
-        // A JSON object holds each key once: first position, last value (as Jackson's ObjectNode.set).
-        let mut seen = HashSet::with_capacity(keys.len());
-        let has_duplicates = !keys.iter().all(|k| seen.insert(k.as_str()));
-        let order: Vec<usize> = if has_duplicates {
-            let mut order: Vec<usize> = Vec::new();
-            for (i, k) in keys.iter().enumerate() {
-                match order.iter().position(|&j| keys[j] == *k) {
-                    Some(p) => order[p] = i,
-                    None => order.push(i),
-                }
-            }
-            order
-        } else {
-            (0..keys.len()).collect()
-        };
+        let (keys, order) = self.object_keys(key_schema, entries)?;
         out.push(b'{');
         for (n, &i) in order.iter().enumerate() {
             if n > 0 {
@@ -565,19 +518,76 @@ impl JsonConverter {
         Ok(())
     }
 
+    /// Object-mode map keys (the `asText()` of each converted key) and the entry order: a JSON object holds
+    /// each key once, at its first position with its last value, as Jackson's `ObjectNode.set` leaves it.
+    #[inline(never)]
+    fn object_keys(
+        &self,
+        key_schema: Option<&Schema>,
+        entries: &[(Value, Value)],
+    ) -> Result<(Vec<String>, Vec<usize>)> {
+        let mut keys = Vec::with_capacity(entries.len());
+        for (k, _) in entries {
+            keys.push(match k {
+                Value::String(s) => s.clone(),
+                _ => {
+                    let mut buf = Vec::new();
+                    self.write_value(key_schema, k, &mut buf)?;
+                    jackson::parse(&buf)
+                        .ok()
+                        .and_then(|d| d.root)
+                        .map_or_else(String::new, |j| j.as_text())
+                }
+            });
+        }
+        let mut seen = HashSet::with_capacity(keys.len());
+        let order = if keys.iter().all(|k| seen.insert(k.as_str())) {
+            (0..keys.len()).collect()
+        } else {
+            let mut order: Vec<usize> = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                match order.iter().position(|&j| keys[j] == *k) {
+                    Some(p) => order[p] = i,
+                    None => order.push(i),
+                }
+            }
+            order
+        };
+        Ok((keys, order))
+    }
+
     // ---------------------------------------------------------------------------------------------
     // JSON → Connect
     // ---------------------------------------------------------------------------------------------
 
     /// `asConnectSchema`.
+    ///
+    /// Recursion goes through this function and [`Self::schema_builder`] only; everything else lives in
+    /// non-recursive helpers so deeply nested schemas use little stack.
     fn as_connect_schema(&self, json: &Json) -> Result<Option<SchemaRef>> {
+        self.as_connect_schema_at(json, 0)
+    }
+
+    fn as_connect_schema_at(&self, json: &Json, depth: usize) -> Result<Option<SchemaRef>> {
         if *json == Json::Null {
             return Ok(None);
         }
+        if depth > MAX_SCHEMA_DEPTH {
+            return data(format!(
+                "Schema nesting depth exceeds the maximum allowed ({MAX_SCHEMA_DEPTH})"
+            ));
+        }
+        let builder = self.schema_builder(json, depth)?;
+        self.finish_schema(json, builder).map(Some)
+    }
+
+    /// The type-specific part of `asConnectSchema`: a builder of the right type, with items, keys and values,
+    /// or fields.
+    fn schema_builder(&self, json: &Json, depth: usize) -> Result<SchemaBuilder> {
         let Some(type_name) = json.get("type").and_then(Json::text_value) else {
             return data("Schema must contain 'type' field");
         };
-        let mut builder = match type_name {
+        Ok(match type_name {
             "boolean" => SchemaBuilder::new(SchemaType::Boolean),
             "int8" => SchemaBuilder::new(SchemaType::Int8),
             "int16" => SchemaBuilder::new(SchemaType::Int16),
@@ -594,7 +604,7 @@ impl JsonConverter {
                     }
                     Some(items) => items,
                 };
-                let Some(elem) = self.as_connect_schema(items)? else {
+                let Some(elem) = self.as_connect_schema_at(items, depth + 1)? else {
                     return data("valueSchema cannot be null.");
                 };
                 SchemaBuilder::array(elem)
@@ -606,8 +616,8 @@ impl JsonConverter {
                 let Some(values) = json.get("values") else {
                     return data("Map schema did not specify the value type");
                 };
-                let keys = self.as_connect_schema(keys)?;
-                let values = self.as_connect_schema(values)?;
+                let keys = self.as_connect_schema_at(keys, depth + 1)?;
+                let values = self.as_connect_schema_at(values, depth + 1)?;
                 match (keys, values) {
                     (None, _) => return data("keySchema cannot be null."),
                     (_, None) => return data("valueSchema cannot be null."),
@@ -623,20 +633,27 @@ impl JsonConverter {
                     let Some(name) = field.get("field").and_then(Json::text_value) else {
                         return data("Struct schema's field name not specified properly");
                     };
-                    let Some(field_schema) = self.as_connect_schema(field)? else {
-                        return data(format!("fieldSchema for field {name} cannot be null."));
+                    let Some(field_schema) = self.as_connect_schema_at(field, depth + 1)? else {
+                        return field_error("fieldSchema for field ", name, " cannot be null.");
                     };
                     if builder.field_names().any(|n| n == name) {
-                        return data(format!(
-                            "Cannot create field because of field name duplication {name}"
-                        ));
+                        return field_error(
+                            "Cannot create field because of field name duplication ",
+                            name,
+                            "",
+                        );
                     }
                     builder = builder.field(name, field_schema);
                 }
                 builder
             }
-            other => return data(format!("Unknown schema type: {other}")),
-        };
+            other => return field_error("Unknown schema type: ", other, ""),
+        })
+    }
+
+    /// The common part of `asConnectSchema`: optional, name, version, doc, parameters and default.
+    #[inline(never)]
+    fn finish_schema(&self, json: &Json, mut builder: SchemaBuilder) -> Result<SchemaRef> {
         builder = builder.set_optional(matches!(json.get("optional"), Some(Json::Bool(true))));
         if let Some(name) = json.get("name").and_then(Json::text_value) {
             builder = builder.name(name);
@@ -671,29 +688,19 @@ impl JsonConverter {
                     .map_err(|_| ConnectError::Data("Invalid default value".into()))?;
             }
         }
-        Ok(Some(builder.build()))
+        Ok(builder.build())
     }
 
     /// `convertToConnect`: a JSON node (`None` for a missing one) under an optional schema.
+    ///
+    /// Recursion goes through this function, [`Self::map_to_connect`] and [`Self::struct_to_connect`];
+    /// scalars, logical types and nulls are converted by non-recursive helpers.
     fn to_connect(&self, schema: Option<&SchemaRef>, json: Option<&Json>) -> Result<Value> {
         let Some(schema) = schema else {
-            return self.to_connect_schemaless(json);
+            return Ok(json_to_value(json));
         };
         let json = match json {
-            None | Some(Json::Null) => {
-                if self.replace_null_with_default
-                    && let Some(d) = schema.default_value.as_ref().filter(|d| !d.is_null())
-                {
-                    return Ok(d.clone());
-                }
-                if schema.optional {
-                    return Ok(Value::Null);
-                }
-                return data(format!(
-                    "Invalid null value for required {} field",
-                    schema.schema_type
-                ));
-            }
+            None | Some(Json::Null) => return self.null_to_connect(schema),
             Some(j) => j,
         };
         if let Some(name) = schema.name.as_deref()
@@ -701,83 +708,56 @@ impl JsonConverter {
         {
             return Ok(v);
         }
-        // Apache reads a mismatched scalar leniently (Jackson's accessors give 0, false or null); Causeway
-        // rejects it instead of inventing a value.
-        let mismatch = |expected: &str| {
-            data(format!(
-                "Invalid value for {} schema: expected a JSON {expected} but found {}",
-                schema.schema_type,
-                json.node_type()
-            ))
-        };
-        let number = || json.number().ok_or(());
-        Ok(match schema.schema_type {
-            SchemaType::Boolean => match json {
-                Json::Bool(b) => Value::Boolean(*b),
-                _ => return mismatch("boolean"),
-            },
-            SchemaType::Int8 => match number() {
-                Ok(n) => Value::Int8(n.int_value() as i8),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::Int16 => match number() {
-                Ok(n) => Value::Int16(n.int_value() as i16),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::Int32 => match number() {
-                Ok(n) => Value::Int32(n.int_value()),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::Int64 => match number() {
-                Ok(n) => Value::Int64(n.long_value()),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::Float32 => match number() {
-                Ok(n) => Value::Float32(n.float_value()),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::Float64 => match number() {
-                Ok(n) => Value::Float64(n.double_value()),
-                Err(()) => return mismatch("number"),
-            },
-            SchemaType::String => match json {
-                Json::String(s) => Value::String(s.clone()),
-                _ => return mismatch("string"),
-            },
-            SchemaType::Bytes => match json {
-                Json::String(s) => Value::Bytes(
-                    jackson::decode_base64(s)
-                        .map_err(|e| ConnectError::Data(format!("Invalid bytes field: {e}")))?,
-                ),
-                _ => return mismatch("string"),
-            },
+        match schema.schema_type {
             SchemaType::Array => {
                 let Json::Array(items) = json else {
-                    return mismatch("array");
+                    return mismatch(schema, json, "array");
                 };
                 let elem = schema.value_schema.as_ref();
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     out.push(self.to_connect(elem, Some(item))?);
                 }
-                Value::Array(out)
+                Ok(Value::Array(out))
             }
-            SchemaType::Map => self.map_to_connect(schema, json)?,
-            SchemaType::Struct => {
-                if !matches!(json, Json::Object(_)) {
-                    return data(format!(
-                        "Structs should be encoded as JSON objects, but found {}",
-                        json.node_type()
-                    ));
-                }
-                let mut st = Struct::new(schema.clone());
-                for field in &schema.fields {
-                    let v = self.to_connect(Some(&field.schema), json.get(&field.name))?;
-                    st.put(&field.name, v)?;
-                }
-                Value::Struct(st)
-            }
-        })
+            SchemaType::Map => self.map_to_connect(schema, json),
+            SchemaType::Struct => self.struct_to_connect(schema, json),
+            _ => scalar_to_connect(schema, json),
+        }
+    }
+
+    /// A null or missing node: the default (when `replace.null.with.default`), null when optional, else an
+    /// error.
+    #[inline(never)]
+    fn null_to_connect(&self, schema: &Schema) -> Result<Value> {
+        if self.replace_null_with_default
+            && let Some(d) = schema.default_value.as_ref().filter(|d| !d.is_null())
+        {
+            return Ok(d.clone());
+        }
+        if schema.optional {
+            return Ok(Value::Null);
+        }
+        data(format!(
+            "Invalid null value for required {} field",
+            schema.schema_type
+        ))
+    }
+
+    fn struct_to_connect(&self, schema: &SchemaRef, json: &Json) -> Result<Value> {
+        if !matches!(json, Json::Object(_)) {
+            return field_error(
+                "Structs should be encoded as JSON objects, but found ",
+                json.node_type(),
+                "",
+            );
+        }
+        let mut st = Struct::new(schema.clone());
+        for field in &schema.fields {
+            let v = self.to_connect(Some(&field.schema), json.get(&field.name))?;
+            st.put(&field.name, v)?;
+        }
+        Ok(Value::Struct(st))
     }
 
     fn map_to_connect(&self, schema: &SchemaRef, json: &Json) -> Result<Value> {
@@ -829,7 +809,12 @@ impl JsonConverter {
         Ok(Value::Map(entries))
     }
 
-    fn logical_to_connect(&self, schema: &Schema, name: &str, json: &Json) -> Result<Option<Value>> {
+    fn logical_to_connect(
+        &self,
+        schema: &Schema,
+        name: &str,
+        json: &Json,
+    ) -> Result<Option<Value>> {
         Ok(Some(match name {
             logical::DECIMAL => match json {
                 Json::Number(n) => Value::Decimal(n.decimal()),
@@ -840,7 +825,9 @@ impl JsonConverter {
                         // `new BigInteger(new byte[0])` throws.
                         return Err(invalid());
                     }
-                    Value::Decimal(logical::decimal_from_bytes(schema, &bytes).map_err(|_| invalid())?)
+                    Value::Decimal(
+                        logical::decimal_from_bytes(schema, &bytes).map_err(|_| invalid())?,
+                    )
                 }
                 other => {
                     return data(format!(
@@ -887,33 +874,188 @@ impl JsonConverter {
             _ => return Ok(None),
         }))
     }
+}
 
-    /// `convertToConnect` without a schema: objects → maps, integers → int64, other numbers → float64.
-    fn to_connect_schemaless(&self, json: Option<&Json>) -> Result<Value> {
-        Ok(match json {
-            None | Some(Json::Null) => Value::Null,
-            Some(Json::Bool(b)) => Value::Boolean(*b),
-            Some(Json::Number(n)) => {
-                if n.is_integral() {
-                    Value::Int64(n.long_value())
-                } else {
-                    Value::Float64(n.double_value())
+/// The schema type a value is written as: the schema's, or for schemaless values the one Connect infers
+/// (`ConnectSchema.schemaType`), which logical values do not have.
+#[inline(never)]
+fn schema_type_of(schema: Option<&Schema>, value: &Value) -> Result<SchemaType> {
+    match schema {
+        Some(s) => Ok(s.schema_type),
+        None => match value {
+            Value::Decimal(_) | Value::Date(_) | Value::Time(_) | Value::Timestamp(_) => {
+                data(format!(
+                    "Java class {} does not have corresponding schema type.",
+                    class_of(value)
+                ))
+            }
+            other => Ok(other.inferred_type().unwrap_or(SchemaType::String)),
+        },
+    }
+}
+
+/// Writes a primitive value, or reports Java's `ClassCastException` message when it does not match.
+#[inline(never)]
+fn write_scalar(schema_type: SchemaType, value: &Value, out: &mut Vec<u8>) -> Result<()> {
+    match (schema_type, value) {
+        (SchemaType::Int8, Value::Int8(v)) => jackson::write_int(out, *v),
+        (SchemaType::Int16, Value::Int16(v)) => jackson::write_int(out, *v),
+        (SchemaType::Int32, Value::Int32(v)) => jackson::write_int(out, *v),
+        (SchemaType::Int64, Value::Int64(v)) => jackson::write_int(out, *v),
+        (SchemaType::Float32, Value::Float32(v)) => jackson::write_f32(out, *v),
+        (SchemaType::Float64, Value::Float64(v)) => jackson::write_f64(out, *v),
+        (SchemaType::Boolean, Value::Boolean(v)) => {
+            out.extend_from_slice(if *v { b"true" } else { b"false" })
+        }
+        (SchemaType::String, Value::String(v)) => jackson::write_str(out, v),
+        (SchemaType::Bytes, Value::Bytes(v)) => jackson::write_base64(out, v),
+        (SchemaType::Bytes, other) => {
+            return data(format!("Invalid type for bytes type: {}", class_of(other)));
+        }
+        (schema_type, other) => {
+            return data(format!(
+                "Invalid type for {schema_type}: {}",
+                class_of(other)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A data error `"{prefix}{name}{suffix}"`, built out of line so recursive callers keep small frames.
+#[cold]
+#[inline(never)]
+fn field_error<T>(prefix: &str, name: &str, suffix: &str) -> Result<T> {
+    Err(ConnectError::Data(format!("{prefix}{name}{suffix}")))
+}
+
+/// The error for a payload node of the wrong JSON kind.
+///
+/// Apache reads a mismatched scalar leniently (Jackson's accessors give 0, false or null, and an array
+/// schema iterates whatever node it gets); Causeway rejects it instead of inventing a value.
+#[cold]
+#[inline(never)]
+fn mismatch<T>(schema: &Schema, json: &Json, expected: &str) -> Result<T> {
+    Err(ConnectError::Data(format!(
+        "Invalid value for {} schema: expected a JSON {expected} but found {}",
+        schema.schema_type,
+        json.node_type()
+    )))
+}
+
+/// A scalar node under a primitive schema (`TO_CONNECT_CONVERTERS` for the non-container types).
+#[inline(never)]
+fn scalar_to_connect(schema: &Schema, json: &Json) -> Result<Value> {
+    let number = json.number();
+    Ok(match (schema.schema_type, json, number) {
+        (SchemaType::Boolean, Json::Bool(b), _) => Value::Boolean(*b),
+        (SchemaType::Boolean, _, _) => return mismatch(schema, json, "boolean"),
+        (SchemaType::Int8, _, Some(n)) => Value::Int8(n.int_value() as i8),
+        (SchemaType::Int16, _, Some(n)) => Value::Int16(n.int_value() as i16),
+        (SchemaType::Int32, _, Some(n)) => Value::Int32(n.int_value()),
+        (SchemaType::Int64, _, Some(n)) => Value::Int64(n.long_value()),
+        (SchemaType::Float32, _, Some(n)) => Value::Float32(n.float_value()),
+        (SchemaType::Float64, _, Some(n)) => Value::Float64(n.double_value()),
+        (
+            SchemaType::Int8
+            | SchemaType::Int16
+            | SchemaType::Int32
+            | SchemaType::Int64
+            | SchemaType::Float32
+            | SchemaType::Float64,
+            _,
+            None,
+        ) => return mismatch(schema, json, "number"),
+        (SchemaType::String, Json::String(s), _) => Value::String(s.clone()),
+        (SchemaType::Bytes, Json::String(s), _) => Value::Bytes(
+            jackson::decode_base64(s)
+                .map_err(|e| ConnectError::Data(format!("Invalid bytes field: {e}")))?,
+        ),
+        (SchemaType::String | SchemaType::Bytes, _, _) => return mismatch(schema, json, "string"),
+        (SchemaType::Array, _, _) => return mismatch(schema, json, "array"),
+        (SchemaType::Map, _, _) => return mismatch(schema, json, "object"),
+        (SchemaType::Struct, _, _) => return mismatch(schema, json, "object"),
+    })
+}
+
+/// `convertToConnect` without a schema: objects become maps, integers `int64`, other numbers `float64`.
+///
+/// Iterative, so documents nested as deeply as the parser allows convert on any thread's stack.
+fn json_to_value(json: Option<&Json>) -> Value {
+    enum Frame<'a> {
+        Array(std::slice::Iter<'a, Json>, Vec<Value>),
+        Object(
+            std::slice::Iter<'a, (String, Json)>,
+            Vec<(Value, Value)>,
+            String,
+        ),
+    }
+    fn scalar(json: &Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Boolean(*b),
+            Json::Number(n) if n.is_integral() => Value::Int64(n.long_value()),
+            Json::Number(n) => Value::Float64(n.double_value()),
+            Json::String(s) => Value::String(s.clone()),
+            Json::Array(_) | Json::Object(_) => Value::Null,
+        }
+    }
+    let Some(mut current) = json else {
+        return Value::Null;
+    };
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    loop {
+        let mut done = match current {
+            Json::Array(items) => {
+                stack.push(Frame::Array(items.iter(), Vec::with_capacity(items.len())));
+                None
+            }
+            Json::Object(members) => {
+                stack.push(Frame::Object(
+                    members.iter(),
+                    Vec::with_capacity(members.len()),
+                    String::new(),
+                ));
+                None
+            }
+            other => Some(scalar(other)),
+        };
+        // Hand finished values to their parents until some container has another child to descend into.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return done.unwrap_or(Value::Null);
+            };
+            let next = match top {
+                Frame::Array(iter, acc) => {
+                    if let Some(v) = done.take() {
+                        acc.push(v);
+                    }
+                    iter.next()
+                }
+                Frame::Object(iter, acc, key) => {
+                    if let Some(v) = done.take() {
+                        acc.push((Value::String(std::mem::take(key)), v));
+                    }
+                    iter.next().map(|(k, v)| {
+                        *key = k.clone();
+                        v
+                    })
+                }
+            };
+            match next {
+                Some(child) => {
+                    current = child;
+                    break;
+                }
+                None => {
+                    done = Some(match stack.pop() {
+                        Some(Frame::Array(_, acc)) => Value::Array(acc),
+                        Some(Frame::Object(_, acc, _)) => Value::Map(acc),
+                        None => Value::Null,
+                    });
                 }
             }
-            Some(Json::String(s)) => Value::String(s.clone()),
-            Some(Json::Array(items)) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| self.to_connect_schemaless(Some(i)))
-                    .collect::<Result<_>>()?,
-            ),
-            Some(Json::Object(members)) => Value::Map(
-                members
-                    .iter()
-                    .map(|(k, v)| Ok((Value::String(k.clone()), self.to_connect_schemaless(Some(v))?)))
-                    .collect::<Result<_>>()?,
-            ),
-        })
+        }
     }
 }
 
@@ -1002,8 +1144,14 @@ mod tests {
         let a = c.serialize(Some(&s), &Value::Boolean(true)).unwrap();
         let b = c.serialize(Some(&s), &Value::Boolean(false)).unwrap();
         assert_eq!(lock(&c.from_connect_cache).len(), 1);
-        assert_eq!(a.unwrap(), br#"{"schema":{"type":"boolean","optional":false},"payload":true}"#);
-        assert_eq!(b.unwrap(), br#"{"schema":{"type":"boolean","optional":false},"payload":false}"#);
+        assert_eq!(
+            a.unwrap(),
+            br#"{"schema":{"type":"boolean","optional":false},"payload":true}"#
+        );
+        assert_eq!(
+            b.unwrap(),
+            br#"{"schema":{"type":"boolean","optional":false},"payload":false}"#
+        );
         let doc = br#"{"schema":{"type":"int32"},"payload":5}"#;
         c.deserialize(Some(doc)).unwrap();
         c.deserialize(Some(doc)).unwrap();

@@ -138,8 +138,7 @@ impl Charset {
                     Ok(u) => pending.push(u),
                     Err(()) => {
                         s.extend(
-                            char::decode_utf16(pending.drain(..))
-                                .map(|r| r.unwrap_or('\u{FFFD}')),
+                            char::decode_utf16(pending.drain(..)).map(|r| r.unwrap_or('\u{FFFD}')),
                         );
                         s.push('\u{FFFD}');
                     }
@@ -153,7 +152,13 @@ impl Charset {
             Charset::Latin1 => b.iter().map(|&x| char::from(x)).collect(),
             Charset::Ascii => b
                 .iter()
-                .map(|&x| if x.is_ascii() { char::from(x) } else { '\u{FFFD}' })
+                .map(|&x| {
+                    if x.is_ascii() {
+                        char::from(x)
+                    } else {
+                        '\u{FFFD}'
+                    }
+                })
                 .collect(),
             Charset::Windows1252 => b
                 .iter()
@@ -233,10 +238,7 @@ impl StringConverter {
         match value {
             Value::Null => None,
             Value::String(s) => Some(self.serializer.encode(s)),
-            other => Some(
-                self.serializer
-                    .encode(&java_fmt::object_to_string(other)),
-            ),
+            other => Some(self.serializer.encode(&java_fmt::object_to_string(other))),
         }
     }
 
@@ -316,7 +318,12 @@ mod tests {
     #[test]
     fn charsets_round_trip_and_replace_like_java() {
         let s = "héllo €😀";
-        for cs in [Charset::Utf8, Charset::Utf16, Charset::Utf16Be, Charset::Utf16Le] {
+        for cs in [
+            Charset::Utf8,
+            Charset::Utf16,
+            Charset::Utf16Be,
+            Charset::Utf16Le,
+        ] {
             assert_eq!(cs.decode(&cs.encode(s)), s, "{cs:?}");
         }
         assert_eq!(Charset::Latin1.encode(s), b"h\xe9llo ??");

@@ -589,12 +589,16 @@ fn convert_to(to: &Schema, value: Value) -> Parse<Value> {
     Ok(match to.schema_type {
         SchemaType::Bytes if name == Some(logical::DECIMAL) => match value {
             Value::Decimal(d) => Value::Decimal(d),
-            Value::Bytes(b) => Value::Decimal(
-                logical::decimal_from_bytes(to, &b).map_err(|e| Fail::Data(e.0))?,
-            ),
+            Value::Bytes(b) => {
+                Value::Decimal(logical::decimal_from_bytes(to, &b).map_err(|e| Fail::Data(e.0))?)
+            }
             Value::String(s) => match parse_java_bigdecimal(&s) {
                 Some(d) => Value::Decimal(d),
-                None => return Err(Fail::Fatal(format!("Character array is not a valid decimal number: {s}"))),
+                None => {
+                    return Err(Fail::Fatal(format!(
+                        "Character array is not a valid decimal number: {s}"
+                    )));
+                }
             },
             other if other_is_number(&other) => {
                 // BigDecimal.valueOf(double): the decimal of Double.toString.
@@ -782,7 +786,8 @@ fn parse_java_bigdecimal(s: &str) -> Option<BigDecimal> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
@@ -1032,7 +1037,10 @@ mod tests {
         }
         assert_eq!(tokens("a{bc}d"), ["a", "{", "bc", "}", "d"]);
         assert_eq!(tokens("a { b c } d"), ["a ", "{", " b c ", "}", " d"]);
-        assert_eq!(tokens("\"simple\" string"), ["\"", "simple", "\"", " string"]);
+        assert_eq!(
+            tokens("\"simple\" string"),
+            ["\"", "simple", "\"", " string"]
+        );
         assert_eq!(tokens("si\\:mple"), ["si\\:mple"]);
         assert_eq!(tokens("si\\\\:mple"), ["si\\\\", ":", "mple"]);
         let mut t = Tokenizer::new("a:b:c:d:e:f:g:h");
@@ -1046,16 +1054,31 @@ mod tests {
 
     #[test]
     fn scalars_parse_like_values_test() {
-        assert_eq!(p(""), SchemaAndValue::new(Some(Schema::string()), "".into()));
+        assert_eq!(
+            p(""),
+            SchemaAndValue::new(Some(Schema::string()), "".into())
+        );
         assert_eq!(p("null"), SchemaAndValue::NULL);
         assert_eq!(p("  null  "), SchemaAndValue::NULL);
-        assert_eq!(p(" true "), SchemaAndValue::new(Some(Schema::boolean()), true.into()));
+        assert_eq!(
+            p(" true "),
+            SchemaAndValue::new(Some(Schema::boolean()), true.into())
+        );
         assert_eq!(p("true}").value, Value::String("true}".into()));
         assert_eq!(p("false]").value, Value::String("false]".into()));
         assert_eq!(p("null=").value, Value::String("null=".into()));
-        assert_eq!(p("1.0"), SchemaAndValue::new(Some(Schema::int8()), Value::Int8(1)));
-        assert_eq!(p("1.1"), SchemaAndValue::new(Some(Schema::float32()), Value::Float32(1.1)));
-        assert_eq!(p("300.0"), SchemaAndValue::new(Some(Schema::int16()), Value::Int16(300)));
+        assert_eq!(
+            p("1.0"),
+            SchemaAndValue::new(Some(Schema::int8()), Value::Int8(1))
+        );
+        assert_eq!(
+            p("1.1"),
+            SchemaAndValue::new(Some(Schema::float32()), Value::Float32(1.1))
+        );
+        assert_eq!(
+            p("300.0"),
+            SchemaAndValue::new(Some(Schema::int16()), Value::Int16(300))
+        );
         assert_eq!(p("300.01").value, Value::Float32(300.01));
         assert_eq!(p("66000.0").value, Value::Int32(66000));
         assert_eq!(p("66000.0008").value, Value::Float32(66000.0008));
@@ -1064,7 +1087,10 @@ mod tests {
         assert_eq!(ty(&p("1e400")), Some(SchemaType::Bytes));
         assert_eq!(p("1.5e300").value, Value::Float64(1.5e300));
         assert_eq!(ty(&p("12345678901234567890")), Some(SchemaType::Bytes));
-        assert_eq!(p("simple string").value, Value::String("simple string".into()));
+        assert_eq!(
+            p("simple string").value,
+            Value::String("simple string".into())
+        );
         assert_eq!(p("1:2").value, Value::Int8(1));
         let odd = String::from_utf8(vec![0xEF, 0xBF, 0xBF]).unwrap();
         assert_eq!(p(&odd).value, Value::String(odd.clone()));
@@ -1080,7 +1106,8 @@ mod tests {
         assert_eq!(p("2019-08-23").value, Value::Date(18_131));
         assert_eq!(p("14:34:54.346Z").value, Value::Time(52_494_346));
         assert_eq!(p("14\\:34\\:54.346Z").value, Value::Time(52_494_346));
-        let arr = p("[2019-08-23T14:34:54.346Z,2019-01-23T15:12:34.567Z,   2019-04-23T19:12:34.567Z]");
+        let arr =
+            p("[2019-08-23T14:34:54.346Z,2019-01-23T15:12:34.567Z,   2019-04-23T19:12:34.567Z]");
         let schema = arr.schema.unwrap();
         assert_eq!(
             schema.value_schema.as_ref().unwrap().name.as_deref(),
@@ -1097,7 +1124,10 @@ mod tests {
             Value::Map(vec![("k1".into(), Value::Time(52_494_346))])
         );
         // Lenient rollover: month 13 is January of the next year.
-        assert_eq!(p("2019-13-01").value, Value::Date(java_fmt::days_from_civil(2020, 1, 1) as i32));
+        assert_eq!(
+            p("2019-13-01").value,
+            Value::Date(java_fmt::days_from_civil(2020, 1, 1) as i32)
+        );
     }
 
     #[test]
@@ -1125,7 +1155,10 @@ mod tests {
         assert_eq!(p("[null]").value, Value::Array(vec![Value::Null]));
         assert_eq!(p("[1, null]").value, Value::String("[1, null]".into()));
         assert_eq!(p("[null, 1]").value, Value::String("[null, 1]".into()));
-        assert_eq!(p("[1, 2, 3,,,]").value, Value::String("[1, 2, 3,,,]".into()));
+        assert_eq!(
+            p("[1, 2, 3,,,]").value,
+            Value::String("[1, 2, 3,,,]".into())
+        );
         let mixed = p("[1, 2, 300, \"four\"]");
         assert!(mixed.schema.unwrap().value_schema.is_none());
         assert_eq!(
@@ -1140,7 +1173,11 @@ mod tests {
         let widened = p("[1, 300, 70000]");
         assert_eq!(
             widened.value,
-            Value::Array(vec![Value::Int32(1), Value::Int32(300), Value::Int32(70000)])
+            Value::Array(vec![
+                Value::Int32(1),
+                Value::Int32(300),
+                Value::Int32(70000)
+            ])
         );
         let m = p("{1:1, 2:1, 300:300, 4:\"four\"}");
         assert_eq!(
@@ -1153,7 +1190,14 @@ mod tests {
             ])
         );
         assert_eq!(
-            ty(&p("[[]]")).zip(p("[[]]").schema.unwrap().value_schema.as_ref().map(|s| s.schema_type)),
+            ty(&p("[[]]")).zip(
+                p("[[]]")
+                    .schema
+                    .unwrap()
+                    .value_schema
+                    .as_ref()
+                    .map(|s| s.schema_type)
+            ),
             Some((SchemaType::Array, SchemaType::Array))
         );
         assert_eq!(ty(&p("{\"a\":{}}")), Some(SchemaType::Map));
@@ -1172,12 +1216,18 @@ mod tests {
         assert_eq!(s(Value::Float64(1.0)), "1.0");
         assert_eq!(s(Value::Bytes(b"test".to_vec())), "dGVzdA==");
         assert_eq!(
-            s(Value::Map(vec![("a".into(), Value::Int32(1)), ("b".into(), Value::Null)])),
+            s(Value::Map(vec![
+                ("a".into(), Value::Int32(1)),
+                ("b".into(), Value::Null)
+            ])),
             "{\"a\":1,\"b\":null}"
         );
         assert_eq!(s(Value::Date(18_131)), "2019-08-23");
         assert_eq!(s(Value::Time(52_494_346)), "14:34:54.346Z");
-        assert_eq!(s(Value::Timestamp(1_566_570_894_346)), "2019-08-23T14:34:54.346Z");
+        assert_eq!(
+            s(Value::Timestamp(1_566_570_894_346)),
+            "2019-08-23T14:34:54.346Z"
+        );
         assert_eq!(s(Value::Timestamp(0)), "00:00:00.000Z");
         assert_eq!(convert_to_string(None, &Value::Null), None);
     }
@@ -1192,7 +1242,10 @@ mod tests {
             Value::Boolean(true),
             Value::String("simple".into()),
             Value::Array(vec!["foo".into(), "bar".into()]),
-            Value::Map(vec![("foo".into(), Value::Int32(1_234_567_890)), ("bar".into(), Value::Int32(-987_654_321))]),
+            Value::Map(vec![
+                ("foo".into(), Value::Int32(1_234_567_890)),
+                ("bar".into(), Value::Int32(-987_654_321)),
+            ]),
             Value::Date(18_131),
             Value::Time(52_494_346),
             Value::Timestamp(1_566_570_894_346),

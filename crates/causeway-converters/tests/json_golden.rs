@@ -125,7 +125,8 @@ fn every_primitive_type_with_envelope() {
         (
             Schema::string(),
             Value::String("tab\t \"q\" back\\ \u{1} \u{7f} é 😀 /</".into()),
-            "{\"schema\":{\"type\":\"string\",\"optional\":false},\"payload\":\"tab\\t \\\"q\\\" back\\\\ \\u0001 \u{7f} é 😀 /</\"}",
+            // Jackson escapes characters outside the BMP as their UTF-16 surrogates.
+            "{\"schema\":{\"type\":\"string\",\"optional\":false},\"payload\":\"tab\\t \\\"q\\\" back\\\\ \\u0001 \u{7f} é \\uD83D\\uDE00 /</\"}",
         ),
         (
             Schema::bytes(),
@@ -171,7 +172,10 @@ fn struct_schema_member_order_is_apaches() {
         .unwrap()
         .with(
             "attrs",
-            Value::Map(vec![("k2".into(), Value::Int32(2)), ("k1".into(), Value::Int32(1))]),
+            Value::Map(vec![
+                ("k2".into(), Value::Int32(2)),
+                ("k1".into(), Value::Int32(1)),
+            ]),
         )
         .unwrap()
         .with("amount", Value::Decimal(dec("10.23")))
@@ -218,11 +222,13 @@ fn decimals_base64_and_numeric() {
     );
     let s4 = logical::decimal(4).build();
     assert!(
-        write(&numeric, Some(&s4), &Value::Decimal(dec("1.5600"))).ends_with(r#""payload":1.5600}"#)
+        write(&numeric, Some(&s4), &Value::Decimal(dec("1.5600")))
+            .ends_with(r#""payload":1.5600}"#)
     );
     let s7 = logical::decimal(7).build();
     assert!(
-        write(&numeric, Some(&s7), &Value::Decimal(dec("0.0000001"))).ends_with(r#""payload":1E-7}"#)
+        write(&numeric, Some(&s7), &Value::Decimal(dec("0.0000001")))
+            .ends_with(r#""payload":1E-7}"#)
     );
     // A default is written with the schema's own format.
     let with_default = logical::decimal(2)
@@ -331,7 +337,9 @@ fn nulls_defaults_and_tombstones() {
         .optional()
         .default_value("default".into())
         .build();
-    let st = SchemaBuilder::struct_().field("field1", field.clone()).build();
+    let st = SchemaBuilder::struct_()
+        .field("field1", field.clone())
+        .build();
     let empty = Value::Struct(Struct::new(st.clone()));
     // JsonConverterTest.serializeFieldNullToDefault / serializeFieldNullToNull, in Java's byte order.
     assert_eq!(
@@ -370,7 +378,12 @@ fn nulls_defaults_and_tombstones() {
     // An optional schema with a null value is the JSON text null.
     assert_eq!(
         schemaless
-            .from_connect_data("t", &Headers::new(), Some(&Schema::optional_string()), &Value::Null)
+            .from_connect_data(
+                "t",
+                &Headers::new(),
+                Some(&Schema::optional_string()),
+                &Value::Null
+            )
             .unwrap()
             .unwrap(),
         b"null"
@@ -404,8 +417,26 @@ fn schemaless_output_and_schema_defaults() {
         Value::Array(vec![]),
         Value::Map(vec![]),
     ]);
-    assert_eq!(write(&c, None, &nested), r#"[1,null,0.1,-0.0,"/w==",[],{}]"#);
+    assert_eq!(
+        write(&c, None, &nested),
+        r#"[1,null,0.1,-0.0,"/w==",[],{}]"#
+    );
     assert_eq!(write_err(&c, None, &v), "Mismatching schema.");
+    // Object keys: escaped like strings; a null key under an optional string schema is "null".
+    let keys = Value::Map(vec![
+        ("😀".into(), Value::Int32(1)),
+        ("\u{0}".into(), Value::Int32(2)),
+    ]);
+    assert_eq!(write(&c, None, &keys), r#"{"\uD83D\uDE00":1,"\u0000":2}"#);
+    let opt_key = SchemaBuilder::map(Schema::optional_string(), Schema::int32()).build();
+    let null_key = Value::Map(vec![
+        (Value::Null, Value::Int32(1)),
+        ("a".into(), Value::Int32(2)),
+    ]);
+    assert_eq!(write(&c, Some(&opt_key), &null_key), r#"{"null":1,"a":2}"#);
+    let float_key = SchemaBuilder::map(Schema::float64(), Schema::int32()).build();
+    let fk = Value::Map(vec![(Value::Float64(1.5), Value::Int32(1))]);
+    assert_eq!(write(&c, Some(&float_key), &fk), "[[1.5,1]]");
     // Defaults appear in the schema, converted with the schema itself.
     let env = JsonConverter::new();
     let arr = SchemaBuilder::array(Schema::int32())
@@ -502,7 +533,9 @@ fn primitives_to_connect() {
         )
     );
     assert_eq!(
-        sv(r#"{ "schema": { "type": "boolean", "optional": false, "name": "bool", "version": 2, "doc": "the documentation", "parameters": { "foo": "bar" }}, "payload": true }"#),
+        sv(
+            r#"{ "schema": { "type": "boolean", "optional": false, "name": "bool", "version": 2, "doc": "the documentation", "parameters": { "foo": "bar" }}, "payload": true }"#
+        ),
         SchemaAndValue::new(
             Some(
                 SchemaBuilder::new(SchemaType::Boolean)
@@ -553,7 +586,10 @@ fn primitives_to_connect() {
 fn containers_to_connect() {
     let c = JsonConverter::new();
     assert_eq!(
-        read(&c, r#"{ "schema": { "type": "array", "items": { "type" : "int32" } }, "payload": [1, 2, 3] }"#),
+        read(
+            &c,
+            r#"{ "schema": { "type": "array", "items": { "type" : "int32" } }, "payload": [1, 2, 3] }"#
+        ),
         SchemaAndValue::new(
             Some(SchemaBuilder::array(Schema::int32()).build()),
             Value::Array(vec![Value::Int32(1), Value::Int32(2), Value::Int32(3)])
@@ -622,7 +658,10 @@ fn logical_types_to_connect() {
     assert_decimal(&d.value, "1.56");
     assert_decimal(d.schema.unwrap().default_value.as_ref().unwrap(), "1.56");
     assert_eq!(
-        read(&c, r#"{ "schema": { "type": "int32", "name": "org.apache.kafka.connect.data.Date", "version": 1 }, "payload": 10000 }"#),
+        read(
+            &c,
+            r#"{ "schema": { "type": "int32", "name": "org.apache.kafka.connect.data.Date", "version": 1 }, "payload": 10000 }"#
+        ),
         SchemaAndValue::new(Some(logical::date().build()), Value::Date(10_000))
     );
     assert_eq!(
@@ -630,12 +669,21 @@ fn logical_types_to_connect() {
         Value::Date(0)
     );
     assert_eq!(
-        read(&c, r#"{ "schema": { "type": "int32", "name": "org.apache.kafka.connect.data.Time", "version": 1 }, "payload": 14400000 }"#),
+        read(
+            &c,
+            r#"{ "schema": { "type": "int32", "name": "org.apache.kafka.connect.data.Time", "version": 1 }, "payload": 14400000 }"#
+        ),
         SchemaAndValue::new(Some(logical::time().build()), Value::Time(14_400_000))
     );
     assert_eq!(
-        read(&c, r#"{ "schema": { "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1 }, "payload": 4000000000 }"#),
-        SchemaAndValue::new(Some(logical::timestamp().build()), Value::Timestamp(4_000_000_000))
+        read(
+            &c,
+            r#"{ "schema": { "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1 }, "payload": 4000000000 }"#
+        ),
+        SchemaAndValue::new(
+            Some(logical::timestamp().build()),
+            Value::Timestamp(4_000_000_000)
+        )
     );
     assert_eq!(
         read(&c, r#"{ "schema": { "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1,  "optional": true, "default": 42 }, "payload": null }"#).value,
@@ -662,12 +710,18 @@ fn logical_types_to_connect() {
 #[test]
 fn schemaless_to_connect() {
     let env = JsonConverter::new();
-    assert_eq!(read(&env, r#"{ "schema": null, "payload": null }"#), SchemaAndValue::NULL);
+    assert_eq!(
+        read(&env, r#"{ "schema": null, "payload": null }"#),
+        SchemaAndValue::NULL
+    );
     assert_eq!(
         read(&env, r#"{ "schema": null, "payload": true }"#),
         SchemaAndValue::new(None, true.into())
     );
-    assert_eq!(read(&env, r#"{ "schema": null, "payload": 12 }"#).value, Value::Int64(12));
+    assert_eq!(
+        read(&env, r#"{ "schema": null, "payload": 12 }"#).value,
+        Value::Int64(12)
+    );
     assert_eq!(
         read(&env, r#"{ "schema": null, "payload": 12.24 }"#).value,
         Value::Float64(12.24)
@@ -677,8 +731,15 @@ fn schemaless_to_connect() {
         Value::Array(vec![Value::Int64(1), "2".into(), Value::Int64(3)])
     );
     assert_eq!(
-        read(&env, r#"{ "schema": null, "payload": { "field1": 1, "field2": 2} }"#).value,
-        Value::Map(vec![("field1".into(), Value::Int64(1)), ("field2".into(), Value::Int64(2))])
+        read(
+            &env,
+            r#"{ "schema": null, "payload": { "field1": 1, "field2": 2} }"#
+        )
+        .value,
+        Value::Map(vec![
+            ("field1".into(), Value::Int64(1)),
+            ("field2".into(), Value::Int64(2))
+        ])
     );
     let plain = JsonConverter::schemaless();
     assert_eq!(read(&plain, "true"), SchemaAndValue::new(None, true.into()));
@@ -738,8 +799,11 @@ fn write_then_read_round_trips() {
         .field("inner", inner.clone())
         .field(
             "m",
-            SchemaBuilder::map(Schema::int64(), SchemaBuilder::array(Schema::boolean()).build())
-                .build(),
+            SchemaBuilder::map(
+                Schema::int64(),
+                SchemaBuilder::array(Schema::boolean()).build(),
+            )
+            .build(),
         )
         .field("d", logical::decimal(3).optional().build())
         .field("date", logical::date().build())
@@ -760,7 +824,10 @@ fn write_then_read_round_trips() {
             .unwrap()
             .with(
                 "m",
-                Value::Map(vec![(Value::Int64(-5), Value::Array(vec![true.into(), false.into()]))]),
+                Value::Map(vec![(
+                    Value::Int64(-5),
+                    Value::Array(vec![true.into(), false.into()]),
+                )]),
             )
             .unwrap()
             .with("d", Value::Decimal(dec("-12345678901234567890.123")))
@@ -795,7 +862,9 @@ fn malformed_input_and_envelope_errors() {
     ] {
         let m = read_err(&c, bad);
         assert!(
-            m.starts_with("Converting byte[] to Kafka Connect data failed due to serialization error: "),
+            m.starts_with(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: "
+            ),
             "{m}"
         );
     }
@@ -866,7 +935,12 @@ fn malformed_input_and_envelope_errors() {
         ),
     ];
     for (input, want) in cases {
-        assert_eq!(read_err(&c, input), *want, "{}", String::from_utf8_lossy(input));
+        assert_eq!(
+            read_err(&c, input),
+            *want,
+            "{}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
@@ -903,8 +977,41 @@ fn hostile_input_never_panics() {
     let plain = JsonConverter::schemaless();
     let deep = "[".repeat(5000);
     assert!(read_err(&plain, deep.as_bytes()).contains("nesting depth"));
-    let ok_deep = "[".repeat(1000) + &"]".repeat(1000);
-    assert!(plain.to_connect_data("t", &Headers::new(), Some(ok_deep.as_bytes())).is_ok());
+    // Jackson's limit is 1000 levels; documents that deep convert and write back on a 2 MiB stack.
+    let on_small_stack = |f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    };
+    on_small_stack(Box::new(|| {
+        let plain = JsonConverter::schemaless();
+        for doc in [
+            "[".repeat(1000) + &"]".repeat(1000),
+            "{\"a\":".repeat(1000) + "1" + &"}".repeat(1000),
+        ] {
+            let v = plain
+                .to_connect_data("t", &Headers::new(), Some(doc.as_bytes()))
+                .unwrap();
+            let back = plain
+                .from_connect_data("t", &Headers::new(), None, &v.value)
+                .unwrap()
+                .unwrap();
+            assert_eq!(back, doc.as_bytes());
+        }
+        // Schemas nest at most 500 levels.
+        let env = JsonConverter::new();
+        for (depth, ok) in [(500, true), (501, false)] {
+            let schema = "{\"type\":\"array\",\"items\":".repeat(depth)
+                + "{\"type\":\"int8\"}"
+                + &"}".repeat(depth);
+            let doc = format!("{{\"schema\":{schema},\"payload\":[]}}");
+            let r = env.to_connect_data("t", &Headers::new(), Some(doc.as_bytes()));
+            assert_eq!(r.is_ok(), ok, "{depth}: {r:?}");
+        }
+    }));
     let long_number = "1".repeat(1001);
     assert!(read_err(&plain, long_number.as_bytes()).contains("Number value length"));
     // Pseudo-random bytes and mutations of a valid document.
@@ -920,7 +1027,8 @@ fn hostile_input_never_panics() {
         let mut doc = seed_doc.to_vec();
         for _ in 0..(next() % 4 + 1) {
             let i = (next() as usize) % doc.len();
-            doc[i] = b"{}[]\":,0123456789-.eE\\ntfAZ/+=x\xff"[(next() % 33) as usize];
+            let alphabet = b"{}[]\":,0123456789-.eE\\ntfAZ/+=x\xff";
+            doc[i] = alphabet[(next() as usize) % alphabet.len()];
         }
         let _ = c.to_connect_data("t", &Headers::new(), Some(&doc));
         let _ = plain.to_connect_data("t", &Headers::new(), Some(&doc));
@@ -975,7 +1083,8 @@ fn bad_settings_are_config_errors() {
         assert!(matches!(err, ConnectError::Config(_)), "{err:?}");
     }
     let mut c = JsonConverter::new();
-    let err = HeaderConverter::configure(&mut c, &props(&[("converter.type", "nope")])).unwrap_err();
+    let err =
+        HeaderConverter::configure(&mut c, &props(&[("converter.type", "nope")])).unwrap_err();
     assert!(matches!(err, ConnectError::Config(_)));
     // schemas.cache.size=0 disables caching but still works.
     let c = conv(&[("schemas.cache.size", "0")]);
@@ -984,5 +1093,8 @@ fn bad_settings_are_config_errors() {
         write(&c, Some(&s), &Value::Int32(1)),
         r#"{"schema":{"type":"int32","optional":false},"payload":1}"#
     );
-    assert_eq!(write(&c, Some(&s), &Value::Int32(1)), write(&c, Some(&s), &Value::Int32(1)));
+    assert_eq!(
+        write(&c, Some(&s), &Value::Int32(1)),
+        write(&c, Some(&s), &Value::Int32(1))
+    );
 }

@@ -45,10 +45,19 @@ fn string_converter_writes_java_to_string() {
         (Value::Float64(2.5), "2.5"),
         (Value::Float32(0.1), "0.1"),
         (Value::Boolean(true), "true"),
-        (Value::Decimal(BigDecimal::from_str("0.0000001").unwrap()), "1E-7"),
-        (Value::Array(vec![Value::Int32(1), "a".into(), Value::Null]), "[1, a, null]"),
         (
-            Value::Map(vec![("k".into(), Value::Int32(1)), ("j".into(), Value::Boolean(false))]),
+            Value::Decimal(BigDecimal::from_str("0.0000001").unwrap()),
+            "1E-7",
+        ),
+        (
+            Value::Array(vec![Value::Int32(1), "a".into(), Value::Null]),
+            "[1, a, null]",
+        ),
+        (
+            Value::Map(vec![
+                ("k".into(), Value::Int32(1)),
+                ("j".into(), Value::Boolean(false)),
+            ]),
             "{k=1, j=false}",
         ),
         (Value::Timestamp(0), "Thu Jan 01 00:00:00 UTC 1970"),
@@ -67,7 +76,10 @@ fn string_converter_writes_java_to_string() {
         .unwrap()
         .with("c", 1.5)
         .unwrap();
-    assert_eq!(to_bytes(&c, &Value::Struct(st)).unwrap(), b"Struct{a=1,c=1.5}");
+    assert_eq!(
+        to_bytes(&c, &Value::Struct(st)).unwrap(),
+        b"Struct{a=1,c=1.5}"
+    );
     assert_eq!(to_bytes(&c, &Value::Null), None);
     assert_eq!(
         from_bytes(&c, Some("héllo".as_bytes())),
@@ -81,29 +93,69 @@ fn string_converter_writes_java_to_string() {
     assert_eq!(from_bytes(&c, Some(b"a\xffb")).value, "a\u{FFFD}b".into());
 }
 
+/// Java's `Double.toString` / `Float.toString` for pseudo-random bit patterns and short decimals, as written
+/// by a JDK 25 (every JDK since 19 prints the same); StringConverter and JsonConverter render numbers with it.
+#[test]
+fn numbers_render_like_the_jdk() {
+    let c = StringConverter::new();
+    let text = |v: Value| String::from_utf8(to_bytes(&c, &v).unwrap()).unwrap();
+    let data = include_str!("data/java_number_strings.tsv");
+    let mut n = 0;
+    for line in data.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        for pair in [0, 4] {
+            let d = f64::from_bits(u64::from_str_radix(f[pair], 16).unwrap());
+            assert_eq!(text(Value::Float64(d)), f[pair + 1], "{}", f[pair]);
+            let x = f32::from_bits(u32::from_str_radix(f[pair + 2], 16).unwrap());
+            assert_eq!(text(Value::Float32(x)), f[pair + 3], "{}", f[pair + 2]);
+            n += 2;
+        }
+    }
+    assert_eq!(n, 2000);
+}
+
 #[test]
 fn string_converter_encodings() {
     let mut c = StringConverter::new();
-    Converter::configure(&mut c, &props(&[("converter.encoding", "ISO-8859-1")]), false).unwrap();
+    Converter::configure(
+        &mut c,
+        &props(&[("converter.encoding", "ISO-8859-1")]),
+        false,
+    )
+    .unwrap();
     assert_eq!(to_bytes(&c, &"é€".into()).unwrap(), b"\xe9?");
     assert_eq!(from_bytes(&c, Some(b"\xe9")).value, "é".into());
     let mut c = StringConverter::new();
     Converter::configure(
         &mut c,
-        &props(&[("converter.encoding", "UTF-16"), ("key.deserializer.encoding", "UTF-16LE")]),
+        &props(&[
+            ("converter.encoding", "UTF-16"),
+            ("key.deserializer.encoding", "UTF-16LE"),
+        ]),
         true,
     )
     .unwrap();
-    assert_eq!(to_bytes(&c, &"a".into()).unwrap(), vec![0xFE, 0xFF, 0, b'a']);
+    assert_eq!(
+        to_bytes(&c, &"a".into()).unwrap(),
+        vec![0xFE, 0xFF, 0, b'a']
+    );
     assert_eq!(from_bytes(&c, Some(&[b'a', 0])).value, "a".into());
     let mut c = StringConverter::new();
-    let err = Converter::configure(&mut c, &props(&[("converter.encoding", "EBCDIC-XX")]), false)
-        .unwrap_err();
-    assert_eq!(err, ConnectError::Config("Unsupported encoding EBCDIC-XX".into()));
+    let err = Converter::configure(
+        &mut c,
+        &props(&[("converter.encoding", "EBCDIC-XX")]),
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ConnectError::Config("Unsupported encoding EBCDIC-XX".into())
+    );
     let mut h = StringConverter::new();
     HeaderConverter::configure(&mut h, &Props::new()).unwrap();
     assert_eq!(
-        h.from_connect_header("t", "k", None, &Value::Int8(3)).unwrap(),
+        h.from_connect_header("t", "k", None, &Value::Int8(3))
+            .unwrap(),
         Some(b"3".to_vec())
     );
     let names: Vec<String> = StringConverter::config_def()
@@ -201,7 +253,12 @@ fn number_converters_are_big_endian() {
         "Failed to deserialize short: Size of data received by ShortDeserializer is not 2"
     );
     assert_eq!(
-        data_err(IntegerConverter::new().from_connect_data("t", &Headers::new(), None, &"x".into())),
+        data_err(IntegerConverter::new().from_connect_data(
+            "t",
+            &Headers::new(),
+            None,
+            &"x".into()
+        )),
         "Failed to serialize to integer (was class java.lang.String): class java.lang.String cannot be cast to class java.lang.Integer"
     );
     let mut c = IntegerConverter::new();
@@ -255,32 +312,57 @@ fn simple_header_converter_round_trips() {
         write(&Value::Array(vec!["x".into(), Value::Int32(1)])),
         r#"["x",1]"#
     );
-    assert_eq!(h.from_connect_header("t", "k", None, &Value::Null).unwrap(), None);
+    assert_eq!(
+        h.from_connect_header("t", "k", None, &Value::Null).unwrap(),
+        None
+    );
 
-    assert_eq!(read("42"), SchemaAndValue::new(Some(Schema::int8()), Value::Int8(42)));
+    assert_eq!(
+        read("42"),
+        SchemaAndValue::new(Some(Schema::int8()), Value::Int8(42))
+    );
     assert_eq!(read("70000").value, Value::Int32(70000));
-    assert_eq!(read("3.25"), SchemaAndValue::new(Some(Schema::float32()), Value::Float32(3.25)));
+    assert_eq!(
+        read("3.25"),
+        SchemaAndValue::new(Some(Schema::float32()), Value::Float32(3.25))
+    );
     assert_eq!(read("false").value, Value::Boolean(false));
     assert_eq!(read("null"), SchemaAndValue::NULL);
-    assert_eq!(read(""), SchemaAndValue::new(Some(Schema::string()), "".into()));
+    assert_eq!(
+        read(""),
+        SchemaAndValue::new(Some(Schema::string()), "".into())
+    );
     assert_eq!(read("hello world").value, "hello world".into());
     let arr = read("[1, 2, 3]");
     assert_eq!(
-        arr.schema.as_ref().unwrap().value_schema.as_ref().unwrap().schema_type,
+        arr.schema
+            .as_ref()
+            .unwrap()
+            .value_schema
+            .as_ref()
+            .unwrap()
+            .schema_type,
         SchemaType::Int8
     );
     let map = read(r#"{"a":1,"b":2}"#);
     assert_eq!(
         map.value,
-        Value::Map(vec![("a".into(), Value::Int8(1)), ("b".into(), Value::Int8(2))])
+        Value::Map(vec![
+            ("a".into(), Value::Int8(1)),
+            ("b".into(), Value::Int8(2))
+        ])
     );
     let ts = read("2019-08-23T14:34:54.346Z");
     assert_eq!(ts.schema, Some(logical::timestamp().build()));
-    assert_eq!(h.to_connect_header("t", "k", None).unwrap(), SchemaAndValue::NULL);
+    assert_eq!(
+        h.to_connect_header("t", "k", None).unwrap(),
+        SchemaAndValue::NULL
+    );
     // Text too deeply nested to parse comes back as raw bytes (Apache catches the Throwable).
     let deep = "[".repeat(300) + &"]".repeat(300);
     assert_eq!(
-        h.to_connect_header("t", "k", Some(deep.as_bytes())).unwrap(),
+        h.to_connect_header("t", "k", Some(deep.as_bytes()))
+            .unwrap(),
         SchemaAndValue::new(Some(Schema::bytes()), Value::Bytes(deep.into_bytes()))
     );
     // Every written value reads back.
@@ -302,7 +384,10 @@ fn values_helpers_are_public() {
         convert_to_string(None, &Value::Map(vec![("k".into(), "v".into())])).as_deref(),
         Some(r#"{"k":"v"}"#)
     );
-    assert_eq!(parse_string("[true]").unwrap().value, Value::Array(vec![true.into()]));
+    assert_eq!(
+        parse_string("[true]").unwrap().value,
+        Value::Array(vec![true.into()])
+    );
 }
 
 #[test]
@@ -326,7 +411,11 @@ fn plugins_register_every_class_once_per_type() {
             .filter(|p| p.class_name == class)
             .map(|p| p.plugin_type())
             .collect();
-        assert_eq!(types, [PluginType::Converter, PluginType::HeaderConverter], "{class}");
+        assert_eq!(
+            types,
+            [PluginType::Converter, PluginType::HeaderConverter],
+            "{class}"
+        );
     }
     let simple: Vec<_> = all
         .iter()
@@ -345,7 +434,11 @@ fn plugins_register_every_class_once_per_type() {
             PluginFactory::HeaderConverter(make) => {
                 let mut c = make();
                 c.configure(&Props::new()).unwrap();
-                assert!(c.from_connect_header("t", "k", None, &Value::Null).unwrap().is_none());
+                assert!(
+                    c.from_connect_header("t", "k", None, &Value::Null)
+                        .unwrap()
+                        .is_none()
+                );
             }
             _ => panic!("unexpected plugin type for {}", p.class_name),
         }
