@@ -560,7 +560,9 @@ impl Herder for StandaloneHerder {
         let name = request.connector.as_str();
         let mut state = self.state.lock().await;
         if !state.configs.contains_key(name) {
-            return Err(connector_not_found(name));
+            // Apache's StandaloneHerder.restartConnectorAndTasks wording (the legacy restart says
+            // "Connector <c> not found").
+            return Err(HerderError::NotFound(format!("Unknown connector: {name}")));
         }
         let mut plan = self
             .status_info(&state, name)

@@ -95,7 +95,10 @@ impl SubmittedRecords {
     fn drain(&mut self) -> Result<(), ConnectError> {
         for q in &mut self.queues {
             while let Some((fut, _)) = q.pending.front_mut() {
-                match fut.now_or_never() {
+                // Unconstrained: a oneshot poll spends tokio's cooperative budget, and once it is used
+                // up (~128 polls) every further ack reads as pending, so only ~128 acks per drain would
+                // ever become committable and committed offsets would fall far behind the data.
+                match tokio::task::unconstrained(&mut *fut).now_or_never() {
                     None => break,
                     Some(Ok(_)) => {
                         let (_, offset) = q.pending.pop_front().expect("front exists");
@@ -208,6 +211,10 @@ impl SourceTaskLoop {
             }
             if control.paused() {
                 self.reporter.state(State::Paused);
+                // Apache's offset committer keeps running while a task is paused: commit what was sent
+                // before the pause instead of leaving it uncommitted until the task resumes or stops.
+                self.flush_and_commit(&connector, &mut submitted).await?;
+                next_commit = Instant::now() + self.flush_interval;
                 if !control.wait_while_paused().await {
                     break;
                 }
@@ -250,15 +257,24 @@ impl SourceTaskLoop {
                 next_commit = Instant::now() + self.flush_interval;
             }
         }
-        // Final commit: wait for outstanding acks within the flush timeout, then commit what is acked.
+        // Final commit.
+        self.flush_and_commit(&connector, &mut submitted).await
+    }
+
+    /// Waits for outstanding acks within the flush timeout, then commits what is acked.
+    async fn flush_and_commit(
+        &mut self,
+        connector: &str,
+        submitted: &mut SubmittedRecords,
+    ) -> Result<(), ConnectError> {
         let deadline = Instant::now() + self.flush_timeout;
         while submitted.in_flight > 0 {
             if !submitted.wait_one(deadline).await? {
-                tracing::warn!(task = %self.reporter.id, outstanding = submitted.in_flight, "Timed out waiting for records to be acknowledged before the final offset commit.");
+                tracing::warn!(task = %self.reporter.id, outstanding = submitted.in_flight, "Timed out waiting for records to be acknowledged before committing offsets.");
                 break;
             }
         }
-        self.commit(&connector, &mut submitted).await;
+        self.commit(connector, submitted).await;
         Ok(())
     }
 
