@@ -1,33 +1,48 @@
-//! [`EmbeddedLog`]: topics, the background writer, producers and group consumers.
-use std::collections::{BTreeMap, HashMap, HashSet};
+//! [`EmbeddedLog`]: the directory, topics, producers and the [`LogBackend`] implementation.
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
 
-use super::group::{Group, Member, write_atomic};
-use super::partition::{Partition, murmur2};
+use super::background::Background;
+use super::consumer::EmbeddedConsumer;
+use super::frame;
+use super::group::{self, Group};
+use super::murmur::partition_for_key;
+use super::partition::Partition;
 use crate::{
-    ConsumerConfig, ConsumerEvent, ConsumerRecord, DeliveryFuture, LogBackend, LogConsumer,
-    LogError, LogProducer, LogResult, NewTopic, ProducerConfig, ProducerRecord, Subscription,
-    TopicPartition,
+    ConsumerConfig, DeliveryFuture, LogBackend, LogConsumer, LogError, LogProducer, LogResult,
+    NewTopic, ProducerConfig, ProducerRecord, TopicPartition,
 };
 
-/// Most records one consumer poll returns.
-const MAX_POLL_RECORDS: usize = 4096;
+/// Most partitions a topic may have.
+const MAX_PARTITIONS: i32 = 10_000;
+/// Smallest and largest accepted `segment_bytes`.
+const SEGMENT_BYTES_RANGE: (u64, u64) = (1024, 1 << 30);
+/// Unwritten bytes in one partition above which `send` writes them itself instead of leaving it to the
+/// background writer (backpressure when the disk cannot keep up).
+const MAX_BACKLOG_BYTES: usize = 16 * 1024 * 1024;
 
 /// Settings of an [`EmbeddedLog`].
 #[derive(Debug, Clone)]
 pub struct EmbeddedLogOptions {
-    /// Partitions of topics created on first use (default 1).
+    /// Partitions of topics created on first use or without an explicit count (default 1).
     pub default_partitions: i32,
-    /// Size at which a segment file is closed and a new one started (default 64 MiB).
+    /// Size at which a segment file is closed and a new one started (default 64 MiB; kept within
+    /// 1 KiB ..= 1 GiB).
     pub segment_bytes: u64,
-    /// How often written segments are fsynced; `None` leaves it to the OS (default 1 s).
+    /// How often segment data is fsynced in the background (default 1 s). `None` never fsyncs in the
+    /// background; producer flushes, segment roll-over and closing the log still do.
     pub fsync_interval: Option<Duration>,
+    /// Largest record accepted, as encoded on disk (default 64 MiB, at most 1 GiB). Larger records fail
+    /// `send` with [`LogError::Invalid`].
+    pub max_record_bytes: usize,
 }
 
 impl Default for EmbeddedLogOptions {
@@ -36,39 +51,70 @@ impl Default for EmbeddedLogOptions {
             default_partitions: 1,
             segment_bytes: 64 * 1024 * 1024,
             fsync_interval: Some(Duration::from_secs(1)),
+            max_record_bytes: 64 * 1024 * 1024,
         }
     }
 }
 
-struct Topic {
-    partitions: Vec<Arc<Partition>>,
+/// `topics/<topic>/topic.meta`.
+#[derive(Serialize, Deserialize)]
+struct TopicMeta {
+    partitions: i32,
+    #[serde(default)]
+    configs: BTreeMap<String, String>,
 }
 
-struct Shared {
+pub(crate) struct Topic {
+    pub(crate) partitions: Vec<Arc<Partition>>,
+}
+
+/// State shared by the log, its producers and its consumers.
+pub(crate) struct Shared {
     dir: PathBuf,
     options: EmbeddedLogOptions,
     cluster_id: String,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
-    topics_version: AtomicU64,
+    /// Bumped whenever a topic is created.
+    pub(crate) topics_version: AtomicU64,
+    /// Serialises topic creation (which does file I/O outside the `topics` lock).
+    create_lock: Mutex<()>,
     groups: Mutex<HashMap<String, Group>>,
-    group_writes: tokio::sync::Mutex<()>,
     next_member: AtomicU64,
-    /// Signalled when new records became visible or group membership changed.
-    data: tokio::sync::Notify,
-    /// Wakes the background writer.
-    wake: (Mutex<bool>, Condvar),
+    pub(crate) bg: Arc<Background>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Holds the directory for the life of the log.
+    _dir_lock: DirLock,
 }
 
-/// The embedded, file-backed log (see the module docs for layout and durability).
+/// The embedded, file-backed log (see the [module docs](super) for layout and durability).
+///
+/// Opening a directory takes an exclusive lock on `<dir>/.lock`, released when the log and every producer
+/// and consumer made from it have been dropped. Dropping the last of them writes and fsyncs whatever is
+/// still buffered.
 pub struct EmbeddedLog {
     shared: Arc<Shared>,
 }
 
-fn validate_topic_name(name: &str) -> LogResult<()> {
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(LogError::Invalid(format!(
-            "Topic name \"{name}\" is illegal"
-        )));
+impl std::fmt::Debug for EmbeddedLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedLog")
+            .field("dir", &self.shared.dir)
+            .field("cluster_id", &self.shared.cluster_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Kafka's topic name rules: 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
+pub(crate) fn validate_topic_name(name: &str) -> LogResult<()> {
+    if name.is_empty() {
+        return Err(LogError::Invalid(
+            "Topic name is illegal, it can't be empty".into(),
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(LogError::Invalid(
+            "Topic name cannot be \".\" or \"..\"".into(),
+        ));
     }
     if name.len() > 249 {
         return Err(LogError::Invalid(format!(
@@ -76,8 +122,8 @@ fn validate_topic_name(name: &str) -> LogResult<()> {
         )));
     }
     if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'-')
     {
         return Err(LogError::Invalid(format!(
             "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
@@ -86,7 +132,7 @@ fn validate_topic_name(name: &str) -> LogResult<()> {
     Ok(())
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -98,21 +144,143 @@ fn new_cluster_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+fn valid_cluster_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Directories opened by a log in this process (canonical paths).
+static OPEN_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Exclusive use of a log directory: an entry in [`OPEN_DIRS`] against other instances in this process, and
+/// an `flock` on `<dir>/.lock` against other processes.
+struct DirLock {
+    key: PathBuf,
+    file: File,
+}
+
+impl DirLock {
+    fn acquire(dir: &Path) -> LogResult<DirLock> {
+        let in_use = || {
+            LogError::Fatal(format!(
+                "The embedded log directory {} is in use by another process or log instance",
+                dir.display()
+            ))
+        };
+        let key = dir.canonicalize()?;
+        {
+            let mut open = OPEN_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+            if open.contains(&key) {
+                return Err(in_use());
+            }
+            open.push(key.clone());
+        }
+        let release = |key: &PathBuf| {
+            OPEN_DIRS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|k| k != key);
+        };
+        let file = match File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))
+        {
+            Ok(f) => f,
+            Err(e) => {
+                release(&key);
+                return Err(e.into());
+            }
+        };
+        // A lock released by this process can linger for a moment in a child being spawned (it shares the
+        // open file until `exec`), so retry briefly before giving up.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    release(&key);
+                    return Err(in_use());
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "Cannot lock the embedded log directory; continuing without a lock.");
+                    break;
+                }
+            }
+        }
+        Ok(DirLock { key, file })
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+        OPEN_DIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k| k != &self.key);
+    }
+}
+
+/// Numbers of the partition directories of a topic, when they are exactly `0..n`.
+fn partition_dirs(topic_dir: &Path) -> Option<i32> {
+    let mut nums: Vec<i32> = std::fs::read_dir(topic_dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    nums.sort_unstable();
+    let n = nums.len() as i32;
+    (n > 0 && nums.iter().copied().eq(0..n)).then_some(n)
+}
+
 impl EmbeddedLog {
     /// Opens (recovering) or creates a log in `dir`.
     ///
+    /// Recovery scans the active segment of every partition (and any sealed segment without an intact index
+    /// file) and truncates a torn or corrupt tail at the last valid record.
+    ///
     /// # Errors
-    /// When the directory cannot be created or read.
+    /// When the directory cannot be created or read, or another log instance has it open.
     pub fn open(dir: impl AsRef<Path>, options: EmbeddedLogOptions) -> LogResult<Arc<EmbeddedLog>> {
+        let mut options = options;
+        if options.default_partitions <= 0 || options.default_partitions > MAX_PARTITIONS {
+            return Err(LogError::Invalid(format!(
+                "default_partitions must be between 1 and {MAX_PARTITIONS}, not {}",
+                options.default_partitions
+            )));
+        }
+        options.segment_bytes = options
+            .segment_bytes
+            .clamp(SEGMENT_BYTES_RANGE.0, SEGMENT_BYTES_RANGE.1);
+        options.max_record_bytes = options
+            .max_record_bytes
+            .min(frame::HEADER_LEN + frame::MAX_BODY_LEN);
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(dir.join("topics"))?;
         std::fs::create_dir_all(dir.join("groups"))?;
+        let dir_lock = DirLock::acquire(&dir)?;
         let id_path = dir.join("cluster.id");
         let cluster_id = match std::fs::read_to_string(&id_path) {
-            Ok(s) if !s.trim().is_empty() => s.trim().to_owned(),
-            _ => {
+            Ok(s) if valid_cluster_id(s.trim()) => s.trim().to_owned(),
+            other => {
+                if other.is_ok() {
+                    tracing::warn!(file = %id_path.display(), "The embedded log's cluster id file is damaged; generating a new id.");
+                }
                 let id = new_cluster_id();
-                write_atomic(&id_path, &id)?;
+                group::write_atomic(&id_path, id.as_bytes())?;
                 id
             }
         };
@@ -122,71 +290,90 @@ impl EmbeddedLog {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            if validate_topic_name(&name).is_err() {
+            if validate_topic_name(&name).is_err() || !entry.path().is_dir() {
                 continue;
             }
-            let count: i32 = std::fs::read_to_string(entry.path().join("partitions"))
+            let tdir = entry.path();
+            let meta_path = tdir.join("topic.meta");
+            let meta = std::fs::read(&meta_path)
                 .ok()
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0);
-            if count <= 0 {
-                continue;
-            }
+                .and_then(|d| serde_json::from_slice::<TopicMeta>(&d).ok())
+                .filter(|m| (1..=MAX_PARTITIONS).contains(&m.partitions));
+            let count = match meta {
+                Some(m) => m.partitions,
+                None => match partition_dirs(&tdir) {
+                    Some(n) => {
+                        tracing::warn!(topic = %name, partitions = n, "Topic metadata of the embedded log is missing or damaged; rebuilding it from the partition directories.");
+                        let meta = TopicMeta {
+                            partitions: n,
+                            configs: BTreeMap::new(),
+                        };
+                        let json = serde_json::to_vec_pretty(&meta).unwrap_or_default();
+                        group::write_atomic(&meta_path, &json)?;
+                        n
+                    }
+                    None => {
+                        tracing::warn!(topic = %name, "Ignoring an embedded log topic directory without metadata.");
+                        continue;
+                    }
+                },
+            };
             let partitions = (0..count)
                 .map(|p| {
-                    Partition::open(entry.path().join(p.to_string()), p, options.segment_bytes)
+                    Partition::open(tdir.join(p.to_string()), &name, p, options.segment_bytes)
                         .map(Arc::new)
                 })
                 .collect::<LogResult<Vec<_>>>()?;
             topics.insert(name, Arc::new(Topic { partitions }));
         }
-        let shared = Arc::new(Shared {
-            dir,
-            options,
-            cluster_id,
-            topics: RwLock::new(topics),
-            topics_version: AtomicU64::new(0),
-            groups: Mutex::new(HashMap::new()),
-            group_writes: tokio::sync::Mutex::new(()),
-            next_member: AtomicU64::new(1),
-            data: tokio::sync::Notify::new(),
-            wake: (Mutex::new(false), Condvar::new()),
-        });
-        let weak = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("embedded-log-writer".into())
-            .spawn(move || writer_loop(weak))
-            .map_err(|e| LogError::Fatal(format!("Cannot start the embedded log writer: {e}")))?;
-        Ok(Arc::new(EmbeddedLog { shared }))
+        let bg = Arc::new(Background::new(options.fsync_interval));
+        let threads = bg
+            .start()
+            .map_err(|e| LogError::Fatal(format!("Cannot start the embedded log threads: {e}")))?;
+        tracing::debug!(dir = %dir.display(), topics = topics.len(), "Opened the embedded log.");
+        Ok(Arc::new(EmbeddedLog {
+            shared: Arc::new(Shared {
+                dir,
+                options,
+                cluster_id,
+                topics: RwLock::new(topics),
+                topics_version: AtomicU64::new(0),
+                create_lock: Mutex::new(()),
+                groups: Mutex::new(HashMap::new()),
+                next_member: AtomicU64::new(1),
+                bg,
+                threads: Mutex::new(threads),
+                _dir_lock: dir_lock,
+            }),
+        }))
     }
-}
 
-/// Writes buffered records as soon as the writer is woken, and fsyncs every `fsync_interval`.
-fn writer_loop(shared: Weak<Shared>) {
-    let mut last_sync = Instant::now();
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        {
-            let mut woken = s.wake.0.lock();
-            if !*woken {
-                s.wake.1.wait_for(&mut woken, Duration::from_millis(100));
-            }
-            *woken = false;
-        }
-        if s.write_all() {
-            s.data.notify_waiters();
-        }
-        if let Some(interval) = s.options.fsync_interval
-            && last_sync.elapsed() >= interval
-        {
-            s.sync_all();
-            last_sync = Instant::now();
-        }
+    /// The directory the log lives in.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Writes every buffered record and fsyncs all segment data, as a producer flush does.
+    ///
+    /// # Errors
+    /// When a write or fsync fails.
+    pub fn sync(&self) -> LogResult<()> {
+        self.shared.flush_all()
     }
 }
 
 impl Shared {
-    fn partitions(&self) -> Vec<Arc<Partition>> {
+    pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.read().get(name).cloned()
+    }
+
+    pub(crate) fn partition(&self, tp: &TopicPartition) -> Option<Arc<Partition>> {
+        let topic = self.topic(&tp.topic)?;
+        let i = usize::try_from(tp.partition).ok()?;
+        topic.partitions.get(i).cloned()
+    }
+
+    fn all_partitions(&self) -> Vec<Arc<Partition>> {
         self.topics
             .read()
             .values()
@@ -194,73 +381,98 @@ impl Shared {
             .collect()
     }
 
-    fn write_all(&self) -> bool {
+    /// Writes every buffered record, then fsyncs all unsynced segment data.
+    fn flush_all(&self) -> LogResult<()> {
         let mut any = false;
-        for p in self.partitions() {
-            any |= p.write();
+        for p in self.all_partitions() {
+            any |= p.write(&self.bg);
         }
-        any
-    }
-
-    fn sync_all(&self) {
-        for p in self.partitions() {
-            p.sync();
+        if any {
+            self.bg.data.notify_waiters();
         }
+        self.bg
+            .sync_now(true)
+            .map_err(|e| LogError::Fatal(format!("Failed to fsync the embedded log: {e}")))
     }
 
-    fn wake_writer(&self) {
-        let mut w = self.wake.0.lock();
-        if !*w {
-            *w = true;
-            self.wake.1.notify_one();
-        }
-    }
-
-    fn topic(&self, name: &str) -> Option<Arc<Topic>> {
-        self.topics.read().get(name).cloned()
-    }
-
-    fn create(&self, name: &str, partitions: i32) -> LogResult<(Arc<Topic>, bool)> {
+    fn create(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &HashMap<String, String>,
+    ) -> LogResult<(Arc<Topic>, bool)> {
         validate_topic_name(name)?;
-        if partitions <= 0 {
+        if let Some(t) = self.topic(name) {
+            return Ok((t, false));
+        }
+        if partitions <= 0 || partitions > MAX_PARTITIONS {
             return Err(LogError::Invalid(format!(
-                "Number of partitions must be larger than 0 (topic {name})"
+                "Number of partitions must be between 1 and {MAX_PARTITIONS} (topic {name}, {partitions} requested)"
             )));
         }
-        let mut topics = self.topics.write();
-        if let Some(t) = topics.get(name) {
-            return Ok((t.clone(), false));
+        let _creating = self.create_lock.lock();
+        if let Some(t) = self.topic(name) {
+            return Ok((t, false));
         }
-        let tdir = self.dir.join("topics").join(name);
+        let normalized = name.replace('.', "_");
+        if let Some(other) = self
+            .topics
+            .read()
+            .keys()
+            .find(|t| t.replace('.', "_") == normalized)
+        {
+            return Err(LogError::Invalid(format!(
+                "Topic '{name}' collides with existing topic: {other}"
+            )));
+        }
+        let topics_dir = self.dir.join("topics");
+        let tdir = topics_dir.join(name);
         std::fs::create_dir_all(&tdir)?;
         let parts = (0..partitions)
             .map(|p| {
-                Partition::open(tdir.join(p.to_string()), p, self.options.segment_bytes)
-                    .map(Arc::new)
+                Partition::open(
+                    tdir.join(p.to_string()),
+                    name,
+                    p,
+                    self.options.segment_bytes,
+                )
+                .map(Arc::new)
             })
             .collect::<LogResult<Vec<_>>>()?;
-        write_atomic(&tdir.join("partitions"), &partitions.to_string())?;
+        let meta = TopicMeta {
+            partitions,
+            configs: configs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&meta)
+            .map_err(|e| LogError::Fatal(format!("Cannot encode topic metadata: {e}")))?;
+        group::write_atomic(&tdir.join("topic.meta"), &json)?;
+        fsync_dir(&topics_dir)?;
         let topic = Arc::new(Topic { partitions: parts });
-        topics.insert(name.to_owned(), topic.clone());
-        drop(topics);
+        self.topics.write().insert(name.to_owned(), topic.clone());
         self.topics_version.fetch_add(1, Ordering::SeqCst);
         tracing::info!(
             topic = name,
             partitions,
-            "Created topic in the embedded log."
+            "Created a topic in the embedded log."
         );
-        self.data.notify_waiters();
+        self.bg.data.notify_waiters();
         Ok((topic, true))
     }
 
-    fn topic_or_create(&self, name: &str) -> LogResult<Arc<Topic>> {
+    pub(crate) fn topic_or_create(&self, name: &str) -> LogResult<Arc<Topic>> {
         match self.topic(name) {
             Some(t) => Ok(t),
-            None => Ok(self.create(name, self.options.default_partitions)?.0),
+            None => Ok(self
+                .create(name, self.options.default_partitions, &HashMap::new())?
+                .0),
         }
     }
 
-    fn topic_counts(&self) -> BTreeMap<String, i32> {
+    /// Partition counts of every topic.
+    pub(crate) fn topic_counts(&self) -> BTreeMap<String, i32> {
         self.topics
             .read()
             .iter()
@@ -268,45 +480,60 @@ impl Shared {
             .collect()
     }
 
-    fn group_path(&self, group: &str) -> PathBuf {
-        // Group ids are free text: hex-encode them for a safe file name.
-        let enc: String = group.bytes().map(|b| format!("{b:02x}")).collect();
-        self.dir.join("groups").join(format!("{enc}.offsets"))
+    pub(crate) fn next_member_id(&self) -> u64 {
+        self.next_member.fetch_add(1, Ordering::SeqCst)
     }
 
-    fn with_group<T>(&self, group: &str, f: impl FnOnce(&mut Group) -> T) -> T {
+    fn group_path(&self, group: &str) -> PathBuf {
+        self.dir.join("groups").join(group::group_file_name(group))
+    }
+
+    /// Runs `f` on a group, loading its committed offsets on first use.
+    pub(crate) fn with_group<T>(&self, group: &str, f: impl FnOnce(&mut Group) -> T) -> T {
         let mut groups = self.groups.lock();
         let g = groups
             .entry(group.to_owned())
-            .or_insert_with(|| Group::load(self.group_path(group)));
+            .or_insert_with(|| Group::new(group::load_offsets(&self.group_path(group), group)));
         f(g)
     }
 
-    async fn persist_group(&self, group: &str) -> LogResult<()> {
-        let _serial = self.group_writes.lock().await;
-        let (path, text) = self.with_group(group, |g| (self.group_path(group), g.render_text()));
-        tokio::task::spawn_blocking(move || write_atomic(&path, &text))
-            .await
-            .map_err(|e| LogError::Fatal(e.to_string()))?
+    /// Durably replaces a group's committed offsets with `update(current)`, unless `update` refuses. Writes of
+    /// one group are serialised; the in-memory offsets change only once the file is written.
+    pub(crate) async fn update_offsets(
+        &self,
+        group: &str,
+        update: impl FnOnce(&Group) -> LogResult<HashMap<TopicPartition, i64>>,
+    ) -> LogResult<()> {
+        let lock = self.with_group(group, |g| g.write_lock.clone());
+        let _writing = lock.lock().await;
+        let next = self.with_group(group, |g| update(g))?;
+        let path = self.group_path(group);
+        let data = (!next.is_empty()).then(|| group::render_offsets(group, &next));
+        tokio::task::spawn_blocking(move || match data {
+            Some(data) => group::write_atomic(&path, &data),
+            None => group::remove_durably(&path),
+        })
+        .await
+        .map_err(|e| LogError::Fatal(format!("Offset commit task failed: {e}")))?
+        .map_err(|e| {
+            LogError::Fatal(format!(
+                "Failed to write committed offsets of group {group}: {e}"
+            ))
+        })?;
+        self.with_group(group, |g| g.committed = next);
+        Ok(())
     }
 }
 
-impl Group {
-    fn render_text(&self) -> String {
-        let mut lines: Vec<String> = self
-            .committed
-            .iter()
-            .map(|(tp, o)| format!("{o} {} {}", tp.partition, tp.topic))
-            .collect();
-        lines.sort();
-        lines.join("\n") + "\n"
-    }
-}
-
-impl Drop for EmbeddedLog {
+impl Drop for Shared {
     fn drop(&mut self) {
-        self.shared.write_all();
-        self.shared.sync_all();
+        self.bg.stop();
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
+        }
+        if let Err(e) = self.flush_all() {
+            tracing::error!(dir = %self.dir.display(), error = %e, "Failed to flush the embedded log on close.");
+        }
     }
 }
 
@@ -318,269 +545,65 @@ struct EmbeddedProducer {
 #[async_trait]
 impl LogProducer for EmbeddedProducer {
     fn send(&self, record: ProducerRecord) -> LogResult<DeliveryFuture> {
+        let timestamp = match record.timestamp {
+            Some(t) if t < 0 => {
+                return Err(LogError::Invalid(format!(
+                    "Invalid timestamp: {t}. Timestamp should always be non-negative or null."
+                )));
+            }
+            Some(t) => t,
+            None => now_ms(),
+        };
+        let frame_len = frame::encoded_len(
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &record.headers,
+        );
+        let max = self.shared.options.max_record_bytes;
+        if frame_len > max {
+            return Err(LogError::Invalid(format!(
+                "The message is {frame_len} bytes when serialized which is larger than {max}, the largest record the embedded log accepts."
+            )));
+        }
         let topic = self.shared.topic_or_create(&record.topic)?;
         let n = topic.partitions.len();
         let index = match (record.partition, &record.key) {
-            (Some(p), _) => {
-                if p < 0 || p as usize >= n {
+            (Some(p), _) => match usize::try_from(p) {
+                Ok(i) if i < n => i,
+                _ => {
                     return Err(LogError::UnknownPartition(format!("{}-{p}", record.topic)));
                 }
-                p as usize
-            }
-            (None, Some(key)) => ((murmur2(key) & 0x7fff_ffff) as usize) % n,
-            (None, None) => self.round_robin.fetch_add(1, Ordering::Relaxed) % n,
+            },
+            (None, Some(key)) => partition_for_key(key, n),
+            (None, None) => self.round_robin.fetch_add(1, Ordering::Relaxed) % n.max(1),
         };
-        let partition = &topic.partitions[index];
+        let Some(partition) = topic.partitions.get(index) else {
+            return Err(LogError::UnknownPartition(format!(
+                "{}-{index}",
+                record.topic
+            )));
+        };
         let (tx, fut) = DeliveryFuture::channel();
-        let timestamp = record.timestamp.filter(|t| *t >= 0).unwrap_or_else(now_ms);
-        if partition.append(&record, timestamp, tx) {
-            partition.write();
-            self.shared.data.notify_waiters();
-        } else {
-            self.shared.wake_writer();
+        let appended = partition.append(&record, timestamp, frame_len, tx)?;
+        if appended.backlog >= MAX_BACKLOG_BYTES {
+            partition.write(&self.shared.bg);
+            self.shared.bg.data.notify_waiters();
+        } else if appended.schedule {
+            self.shared.bg.schedule(partition.clone());
         }
         Ok(fut)
     }
 
     async fn flush(&self, timeout: Duration) -> LogResult<()> {
         let shared = self.shared.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            if shared.write_all() {
-                shared.data.notify_waiters();
-            }
-            shared.sync_all();
-        });
-        tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| LogError::Retriable("Timed out flushing the embedded log".into()))?
-            .map_err(|e| LogError::Fatal(e.to_string()))
-    }
-}
-
-struct EmbeddedConsumer {
-    shared: Arc<Shared>,
-    group: String,
-    member: u64,
-    joined: bool,
-    positions: HashMap<TopicPartition, i64>,
-    paused: HashSet<TopicPartition>,
-    /// Rotates which partition is read first, for fairness.
-    cursor: usize,
-}
-
-impl EmbeddedConsumer {
-    /// Membership step: hand out revocations first, then new partitions.
-    fn membership_event(&mut self) -> Option<ConsumerEvent> {
-        let version = self.shared.topics_version.load(Ordering::SeqCst);
-        let counts = self.shared.topic_counts();
-        let member = self.member;
-        let (event, released) = self.shared.with_group(&self.group, |g| {
-            if g.topics_version != version {
-                g.rebalance(&counts, version);
-            }
-            let m = g.members.get_mut(&member)?;
-            let released = !m.releasing.is_empty();
-            m.releasing.clear();
-            let revoke: Vec<TopicPartition> = m.owned.difference(&m.target).cloned().collect();
-            if !revoke.is_empty() {
-                for tp in &revoke {
-                    m.owned.remove(tp);
-                }
-                m.releasing = revoke.iter().cloned().collect();
-                return Some((ConsumerEvent::Revoked(revoke), released));
-            }
-            let wanted: Vec<TopicPartition> = m.target.difference(&m.owned).cloned().collect();
-            let free: Vec<TopicPartition> =
-                wanted.into_iter().filter(|tp| !g.is_owned(tp)).collect();
-            if free.is_empty() {
-                return if released {
-                    Some((ConsumerEvent::Records(Vec::new()), true))
-                } else {
-                    None
-                };
-            }
-            let m = g.members.get_mut(&member)?;
-            m.owned.extend(free.iter().cloned());
-            Some((ConsumerEvent::Assigned(free), released))
-        })?;
-        if released {
-            self.shared.data.notify_waiters();
-        }
-        match event {
-            ConsumerEvent::Revoked(tps) => {
-                for tp in &tps {
-                    self.positions.remove(tp);
-                    self.paused.remove(tp);
-                }
-                Some(ConsumerEvent::Revoked(tps))
-            }
-            ConsumerEvent::Assigned(tps) => {
-                let committed = self.shared.with_group(&self.group, |g| g.committed.clone());
-                for tp in &tps {
-                    self.positions
-                        .insert(tp.clone(), committed.get(tp).copied().unwrap_or(0));
-                }
-                Some(ConsumerEvent::Assigned(tps))
-            }
-            ConsumerEvent::Records(_) => None,
-        }
-    }
-
-    fn read(&mut self) -> LogResult<Vec<ConsumerRecord>> {
-        let mut owned: Vec<TopicPartition> = self
-            .positions
-            .keys()
-            .filter(|tp| !self.paused.contains(tp))
-            .cloned()
-            .collect();
-        if owned.is_empty() {
-            return Ok(Vec::new());
-        }
-        owned.sort();
-        self.cursor = self.cursor.wrapping_add(1);
-        let start = self.cursor % owned.len();
-        let mut out = Vec::new();
-        for i in 0..owned.len() {
-            if out.len() >= MAX_POLL_RECORDS {
-                break;
-            }
-            let tp = &owned[(start + i) % owned.len()];
-            let Some(topic) = self.shared.topic(&tp.topic) else {
-                continue;
-            };
-            let Some(partition) = topic.partitions.get(tp.partition as usize) else {
-                continue;
-            };
-            let pos = self.positions[tp];
-            let records = partition.read(&tp.topic, pos, MAX_POLL_RECORDS - out.len())?;
-            if let Some(last) = records.last() {
-                self.positions.insert(tp.clone(), last.offset + 1);
-            }
-            out.extend(records);
-        }
-        Ok(out)
-    }
-
-    fn leave(&mut self) {
-        if !self.joined {
-            return;
-        }
-        self.joined = false;
-        let member = self.member;
-        self.shared.with_group(&self.group, |g| {
-            g.members.remove(&member);
-            g.topics_version = u64::MAX;
-        });
-        self.positions.clear();
-        self.shared.data.notify_waiters();
-    }
-}
-
-impl Drop for EmbeddedConsumer {
-    fn drop(&mut self) {
-        self.leave();
-    }
-}
-
-#[async_trait]
-impl LogConsumer for EmbeddedConsumer {
-    async fn subscribe(&mut self, subscription: Subscription) -> LogResult<()> {
-        if let Subscription::Topics(topics) = &subscription {
-            for t in topics {
-                self.shared.topic_or_create(t)?;
-            }
-        }
-        let member = self.member;
-        self.shared.with_group(&self.group, |g| {
-            g.members
-                .entry(member)
-                .or_insert_with(Member::default)
-                .subscription = Some(subscription);
-            g.topics_version = u64::MAX;
-        });
-        self.joined = true;
-        self.shared.data.notify_waiters();
-        Ok(())
-    }
-
-    async fn poll(&mut self, timeout: Duration) -> LogResult<Option<ConsumerEvent>> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let shared = self.shared.clone();
-        loop {
-            let notified = shared.data.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.joined
-                && let Some(e) = self.membership_event()
-            {
-                return Ok(Some(e));
-            }
-            let records = self.read()?;
-            if !records.is_empty() {
-                return Ok(Some(ConsumerEvent::Records(records)));
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Ok(None);
-            }
-        }
-    }
-
-    fn assignment(&self) -> Vec<TopicPartition> {
-        let mut v: Vec<TopicPartition> = self.positions.keys().cloned().collect();
-        v.sort();
-        v
-    }
-
-    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> LogResult<()> {
-        match self.positions.get_mut(tp) {
-            Some(p) => {
-                *p = offset.max(0);
-                Ok(())
-            }
-            None => Err(LogError::Invalid(format!(
-                "No current assignment for partition {tp}"
+        let work = tokio::task::spawn_blocking(move || shared.flush_all());
+        match tokio::time::timeout(timeout, work).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(LogError::Fatal(format!("Flush task failed: {e}"))),
+            Err(_) => Err(LogError::Retriable(format!(
+                "Timed out after {timeout:?} flushing the embedded log"
             ))),
         }
-    }
-
-    fn position(&self, tp: &TopicPartition) -> Option<i64> {
-        self.positions.get(tp).copied()
-    }
-
-    fn pause(&mut self, partitions: &[TopicPartition]) {
-        self.paused.extend(partitions.iter().cloned());
-    }
-
-    fn resume(&mut self, partitions: &[TopicPartition]) {
-        for p in partitions {
-            self.paused.remove(p);
-        }
-    }
-
-    async fn commit(&mut self, offsets: &HashMap<TopicPartition, i64>) -> LogResult<()> {
-        self.shared.with_group(&self.group, |g| {
-            for (tp, o) in offsets {
-                g.committed.insert(tp.clone(), *o);
-            }
-        });
-        self.shared.persist_group(&self.group).await
-    }
-
-    async fn committed(
-        &self,
-        partitions: &[TopicPartition],
-    ) -> LogResult<HashMap<TopicPartition, i64>> {
-        Ok(self.shared.with_group(&self.group, |g| {
-            partitions
-                .iter()
-                .filter_map(|tp| g.committed.get(tp).map(|o| (tp.clone(), *o)))
-                .collect()
-        }))
-    }
-
-    async fn close(&mut self) -> LogResult<()> {
-        self.leave();
-        Ok(())
     }
 }
 
@@ -598,7 +621,10 @@ impl LogBackend for EmbeddedLog {
         let partitions = topic
             .partitions
             .unwrap_or(self.shared.options.default_partitions);
-        Ok(self.shared.create(&topic.name, partitions)?.1)
+        Ok(self
+            .shared
+            .create(&topic.name, partitions, &topic.configs)?
+            .1)
     }
 
     async fn partition_count(&self, topic: &str) -> LogResult<Option<i32>> {
@@ -613,15 +639,15 @@ impl LogBackend for EmbeddedLog {
         &self,
         partitions: &[TopicPartition],
     ) -> LogResult<HashMap<TopicPartition, i64>> {
-        let mut out = HashMap::new();
+        let mut out = HashMap::with_capacity(partitions.len());
         for tp in partitions {
             let topic = self
                 .shared
                 .topic(&tp.topic)
                 .ok_or_else(|| LogError::UnknownTopic(tp.topic.clone()))?;
-            let p = topic
-                .partitions
-                .get(tp.partition as usize)
+            let p = usize::try_from(tp.partition)
+                .ok()
+                .and_then(|i| topic.partitions.get(i))
                 .ok_or_else(|| LogError::UnknownPartition(tp.to_string()))?;
             out.insert(tp.clone(), p.end_offset());
         }
@@ -631,20 +657,15 @@ impl LogBackend for EmbeddedLog {
     fn producer(&self, _config: ProducerConfig) -> LogResult<Arc<dyn LogProducer>> {
         Ok(Arc::new(EmbeddedProducer {
             shared: self.shared.clone(),
-            round_robin: AtomicUsize::new(0),
+            round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
         }))
     }
 
     fn consumer(&self, config: ConsumerConfig) -> LogResult<Box<dyn LogConsumer>> {
-        Ok(Box::new(EmbeddedConsumer {
-            shared: self.shared.clone(),
-            group: config.group_id,
-            member: self.shared.next_member.fetch_add(1, Ordering::SeqCst),
-            joined: false,
-            positions: HashMap::new(),
-            paused: HashSet::new(),
-            cursor: 0,
-        }))
+        Ok(Box::new(EmbeddedConsumer::new(
+            self.shared.clone(),
+            config,
+        )?))
     }
 
     async fn group_offsets(&self, group_id: &str) -> LogResult<HashMap<TopicPartition, i64>> {
@@ -656,33 +677,43 @@ impl LogBackend for EmbeddedLog {
         group_id: &str,
         offsets: &HashMap<TopicPartition, Option<i64>>,
     ) -> LogResult<()> {
-        self.shared.with_group(group_id, |g| {
-            if !g.members.is_empty() {
-                return Err(LogError::Invalid(format!(
-                    "Group {group_id} has active members"
-                )));
-            }
-            for (tp, o) in offsets {
-                match o {
-                    Some(o) => g.committed.insert(tp.clone(), *o),
-                    None => g.committed.remove(tp),
-                };
-            }
-            Ok(())
-        })?;
-        self.shared.persist_group(group_id).await
+        if let Some((tp, Some(o))) = offsets.iter().find(|(_, o)| o.is_some_and(|o| o < 0)) {
+            return Err(LogError::Invalid(format!(
+                "Offset {o} for partition {tp} must not be negative"
+            )));
+        }
+        self.shared
+            .update_offsets(group_id, |g| {
+                if !g.members.is_empty() {
+                    return Err(active_members(group_id));
+                }
+                let mut next = g.committed.clone();
+                for (tp, o) in offsets {
+                    match o {
+                        Some(o) => next.insert(tp.clone(), *o),
+                        None => next.remove(tp),
+                    };
+                }
+                Ok(next)
+            })
+            .await
     }
 
     async fn delete_group(&self, group_id: &str) -> LogResult<()> {
-        self.shared.with_group(group_id, |g| {
-            if !g.members.is_empty() {
-                return Err(LogError::Invalid(format!(
-                    "Group {group_id} has active members"
-                )));
-            }
-            g.committed.clear();
-            Ok(())
-        })?;
-        self.shared.persist_group(group_id).await
+        self.shared
+            .update_offsets(group_id, |g| {
+                if g.members.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    Err(active_members(group_id))
+                }
+            })
+            .await
     }
+}
+
+fn active_members(group_id: &str) -> LogError {
+    LogError::Invalid(format!(
+        "The consumer group {group_id} has active members; stop them first"
+    ))
 }
