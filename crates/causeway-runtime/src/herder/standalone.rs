@@ -286,6 +286,18 @@ impl StandaloneHerder {
         Ok(())
     }
 
+    /// The plugin of a connector config's `connector.class`.
+    fn connector_plugin(&self, config: &Props) -> HerderResult<causeway_api::PluginDescriptor> {
+        let class = config
+            .get(CONNECTOR_CLASS_CONFIG)
+            .map_or("", String::as_str);
+        self.worker
+            .plugins()
+            .connector(class)
+            .copied()
+            .map_err(HerderError::BadRequest)
+    }
+
     /// Asks the connector (a fresh instance, as Apache does) to accept altered source offsets; `true` means
     /// it accepted them (Apache then reports a plain success).
     async fn connector_alters_source_offsets(
@@ -293,15 +305,7 @@ impl StandaloneHerder {
         config: &Props,
         offsets: &[(causeway_data::SourceMap, Option<causeway_data::SourceMap>)],
     ) -> HerderResult<bool> {
-        let class = config
-            .get(CONNECTOR_CLASS_CONFIG)
-            .cloned()
-            .unwrap_or_default();
-        let plugin = self
-            .worker
-            .plugins()
-            .connector(&class)
-            .map_err(HerderError::BadRequest)?;
+        let plugin = self.connector_plugin(config)?;
         let causeway_api::PluginFactory::Source { connector, .. } = plugin.factory else {
             return Ok(false);
         };
@@ -317,15 +321,7 @@ impl StandaloneHerder {
         config: &Props,
         offsets: &HashMap<causeway_log::TopicPartition, Option<i64>>,
     ) -> HerderResult<bool> {
-        let class = config
-            .get(CONNECTOR_CLASS_CONFIG)
-            .cloned()
-            .unwrap_or_default();
-        let plugin = self
-            .worker
-            .plugins()
-            .connector(&class)
-            .map_err(HerderError::BadRequest)?;
+        let plugin = self.connector_plugin(config)?;
         let causeway_api::PluginFactory::Sink { connector, .. } = plugin.factory else {
             return Ok(false);
         };
