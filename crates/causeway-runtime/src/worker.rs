@@ -190,6 +190,11 @@ impl Worker {
         );
     }
 
+    /// Reports a connector FAILED with the error's trace.
+    pub fn connector_failed(&self, name: &str, error: &ConnectError) {
+        self.put_connector_status(name, State::Failed, Some(trace_of(error)));
+    }
+
     /// The type of a connector config's class.
     pub fn connector_type(&self, props: &Props) -> ConnectorType {
         let plugin = props

@@ -13,8 +13,6 @@ use crate::connector_config::{
     self, CONNECTOR_CLASS_CONFIG, NAME_CONFIG, TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG,
     invalid_config_message, validate_connector_config,
 };
-use crate::status::Status;
-use crate::task::trace_of;
 use crate::worker::{Worker, WorkerEvent};
 
 #[derive(Default)]
@@ -168,14 +166,7 @@ impl StandaloneHerder {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(connector = %name, error = %e, "Failed to generate task configs.");
-                self.worker.status().put_connector(
-                    name,
-                    Status {
-                        state: State::Failed,
-                        worker_id: self.worker.worker_id().to_owned(),
-                        trace: Some(trace_of(&e)),
-                    },
-                );
+                self.worker.connector_failed(name, &e);
                 return;
             }
         };
@@ -189,14 +180,7 @@ impl StandaloneHerder {
             ));
             self.stop_tasks(state, name).await;
             state.task_configs.remove(name);
-            self.worker.status().put_connector(
-                name,
-                Status {
-                    state: State::Failed,
-                    worker_id: self.worker.worker_id().to_owned(),
-                    trace: Some(trace_of(&e)),
-                },
-            );
+            self.worker.connector_failed(name, &e);
             return;
         }
         let running = self.worker.task_ids(name).len();
