@@ -153,12 +153,29 @@ impl Future for DeliveryFuture {
     }
 }
 
+/// Error returned by [`LogProducer::send`]: why the record was not queued, and the record itself, so a
+/// caller can retry without having cloned it beforehand.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct SendError {
+    /// Why the record was not queued.
+    pub error: LogError,
+    /// The record, given back (boxed so the `Ok` path stays small).
+    pub record: Box<ProducerRecord>,
+}
+
+impl From<SendError> for LogError {
+    fn from(e: SendError) -> Self {
+        e.error
+    }
+}
+
 /// Appends records to the log.
 #[async_trait]
 pub trait LogProducer: Send + Sync {
-    /// Queues a record. Errors here are immediate (unknown topic, queue full); the returned future reports
-    /// the outcome of the append itself.
-    fn send(&self, record: ProducerRecord) -> LogResult<DeliveryFuture>;
+    /// Queues a record. Errors here are immediate (unknown topic, queue full) and give the record back; the
+    /// returned future reports the outcome of the append itself.
+    fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, SendError>;
 
     /// Waits until every queued record has been acknowledged or failed.
     async fn flush(&self, timeout: Duration) -> LogResult<()>;

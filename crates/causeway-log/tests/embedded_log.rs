@@ -10,7 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use causeway_log::embedded::{EmbeddedLog, EmbeddedLogOptions};
 use causeway_log::{
-    LogBackend, LogError, NewTopic, ProducerConfig, ProducerRecord, Subscription, TopicPartition,
+    LogBackend, LogError, NewTopic, ProducerConfig, ProducerRecord, SendError, Subscription,
+    TopicPartition,
 };
 use common::{consumer, drain, produce, produce_all, record, record_p0};
 
@@ -478,33 +479,50 @@ async fn invalid_input_is_rejected_without_panicking() {
             timestamp: Some(-5),
             ..record("ok", 0)
         }),
-        Err(LogError::Invalid(_))
+        Err(SendError {
+            error: LogError::Invalid(_),
+            ..
+        })
     ));
     assert!(matches!(
         p.send(ProducerRecord {
             value: Some(Bytes::from(vec![0; 2000])),
             ..record("ok", 0)
         }),
-        Err(LogError::Invalid(_))
+        Err(SendError {
+            error: LogError::Invalid(_),
+            ..
+        })
     ));
     assert!(matches!(
         p.send(ProducerRecord {
             partition: Some(1),
             ..record("ok", 0)
         }),
-        Err(LogError::UnknownPartition(_))
+        Err(SendError {
+            error: LogError::UnknownPartition(_),
+            ..
+        })
     ));
     assert!(matches!(
         p.send(ProducerRecord {
             partition: Some(-1),
             ..record("ok", 0)
         }),
-        Err(LogError::UnknownPartition(_))
+        Err(SendError {
+            error: LogError::UnknownPartition(_),
+            ..
+        })
     ));
-    assert!(matches!(
-        p.send(record("bad/topic", 0)),
-        Err(LogError::Invalid(_))
-    ));
+    // A refused record comes back whole, so the caller can retry or report it.
+    match p.send(record("bad/topic", 0)) {
+        Err(SendError {
+            error: LogError::Invalid(_),
+            record: back,
+        }) => assert_eq!(*back, record("bad/topic", 0)),
+        Err(other) => panic!("expected Invalid with the record back, got {other:?}"),
+        Ok(_) => panic!("a record for an illegal topic was accepted"),
+    }
     p.send(record("ok", 0)).unwrap().await.unwrap();
     assert_eq!(
         log.group_offsets("never-seen").await.unwrap(),

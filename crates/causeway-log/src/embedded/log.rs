@@ -18,7 +18,7 @@ use super::murmur::partition_for_key;
 use super::partition::Partition;
 use crate::{
     ConsumerConfig, DeliveryFuture, LogBackend, LogConsumer, LogError, LogProducer, LogResult,
-    NewTopic, ProducerConfig, ProducerRecord, TopicPartition,
+    NewTopic, ProducerConfig, ProducerRecord, SendError, TopicPartition,
 };
 
 /// Most partitions a topic may have.
@@ -542,9 +542,8 @@ struct EmbeddedProducer {
     round_robin: AtomicUsize,
 }
 
-#[async_trait]
-impl LogProducer for EmbeddedProducer {
-    fn send(&self, record: ProducerRecord) -> LogResult<DeliveryFuture> {
+impl EmbeddedProducer {
+    fn append(&self, record: &ProducerRecord) -> LogResult<DeliveryFuture> {
         let timestamp = match record.timestamp {
             Some(t) if t < 0 => {
                 return Err(LogError::Invalid(format!(
@@ -584,7 +583,7 @@ impl LogProducer for EmbeddedProducer {
             )));
         };
         let (tx, fut) = DeliveryFuture::channel();
-        let appended = partition.append(&record, timestamp, frame_len, tx)?;
+        let appended = partition.append(record, timestamp, frame_len, tx)?;
         if appended.backlog >= MAX_BACKLOG_BYTES {
             partition.write(&self.shared.bg);
             self.shared.bg.data.notify_waiters();
@@ -592,6 +591,16 @@ impl LogProducer for EmbeddedProducer {
             self.shared.bg.schedule(partition.clone());
         }
         Ok(fut)
+    }
+}
+
+#[async_trait]
+impl LogProducer for EmbeddedProducer {
+    fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, SendError> {
+        self.append(&record).map_err(|error| SendError {
+            error,
+            record: Box::new(record),
+        })
     }
 
     async fn flush(&self, timeout: Duration) -> LogResult<()> {

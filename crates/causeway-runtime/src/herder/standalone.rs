@@ -30,6 +30,22 @@ pub struct StandaloneHerder {
     server_info: ServerInfo,
 }
 
+/// Apache's wording for pause, resume and stop of an unknown connector.
+fn unknown_connector(name: &str) -> HerderError {
+    HerderError::NotFound(format!("Unknown connector {name}"))
+}
+
+impl HerderState {
+    /// `Ok` when the connector exists, else the given not-found error (Apache words it per endpoint).
+    fn require(&self, name: &str, not_found: fn(&str) -> HerderError) -> HerderResult<()> {
+        if self.configs.contains_key(name) {
+            Ok(())
+        } else {
+            Err(not_found(name))
+        }
+    }
+}
+
 fn connector_not_found(name: &str) -> HerderError {
     HerderError::NotFound(format!("Connector {name} not found"))
 }
@@ -257,9 +273,7 @@ impl StandaloneHerder {
     }
 
     fn require_stopped(state: &HerderState, name: &str) -> HerderResult<()> {
-        if !state.configs.contains_key(name) {
-            return Err(connector_not_found(name));
-        }
+        state.require(name, connector_not_found)?;
         let stopped = state.targets.get(name) == Some(&TargetState::Stopped)
             && state.task_configs.get(name).is_none_or(Vec::is_empty);
         if !stopped {
@@ -494,9 +508,7 @@ impl Herder for StandaloneHerder {
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(connector_not_found(name));
-        }
+        state.require(name, connector_not_found)?;
         self.remove_connector(&mut state, name).await;
         tracing::info!(connector = %name, "Connector deleted.");
         Ok(())
@@ -524,9 +536,7 @@ impl Herder for StandaloneHerder {
 
     async fn restart_connector(&self, name: &str) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(connector_not_found(name));
-        }
+        state.require(name, connector_not_found)?;
         self.worker.stop_connector(name).await;
         self.start_connector(&mut state, name)
             .await
@@ -620,9 +630,7 @@ impl Herder for StandaloneHerder {
 
     async fn pause_connector(&self, name: &str) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
-        }
+        state.require(name, unknown_connector)?;
         state.targets.insert(name.to_owned(), TargetState::Paused);
         let _ = self
             .worker
@@ -636,9 +644,7 @@ impl Herder for StandaloneHerder {
 
     async fn resume_connector(&self, name: &str) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
-        }
+        state.require(name, unknown_connector)?;
         state.targets.insert(name.to_owned(), TargetState::Started);
         if self
             .worker
@@ -656,9 +662,7 @@ impl Herder for StandaloneHerder {
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
-        }
+        state.require(name, unknown_connector)?;
         state.targets.insert(name.to_owned(), TargetState::Stopped);
         self.stop_tasks(&mut state, name).await;
         state.task_configs.insert(name.to_owned(), Vec::new());
@@ -671,9 +675,7 @@ impl Herder for StandaloneHerder {
 
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
         let state = self.state.lock().await;
-        if !state.configs.contains_key(name) {
-            return Err(connector_not_found(name));
-        }
+        state.require(name, connector_not_found)?;
         Ok(state
             .task_configs
             .get(name)

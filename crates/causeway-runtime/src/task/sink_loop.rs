@@ -209,10 +209,22 @@ impl SinkTaskLoop {
                 }
                 ConsumerEvent::Records(records) => {
                     let mut batch = Vec::with_capacity(records.len());
+                    // Next offset per partition, recorded once per run of records from one partition rather
+                    // than once per record (a poll returns records grouped by partition).
+                    let mut run: Option<(&str, i32, i64)> = None;
                     for r in &records {
-                        offsets
-                            .current
-                            .insert(DataTp::new(r.topic.clone(), r.partition), r.offset + 1);
+                        match &mut run {
+                            Some((t, p, next)) if *t == r.topic && *p == r.partition => {
+                                *next = r.offset + 1
+                            }
+                            _ => {
+                                if let Some((t, p, next)) =
+                                    run.replace((&r.topic, r.partition, r.offset + 1))
+                                {
+                                    offsets.current.insert(DataTp::new(t, p), next);
+                                }
+                            }
+                        }
                         topics.record(&self.reporter, &r.topic);
                         let context = || {
                             format!(
@@ -261,6 +273,9 @@ impl SinkTaskLoop {
                         if let Some(rec) = record {
                             batch.push(rec);
                         }
+                    }
+                    if let Some((t, p, next)) = run {
+                        offsets.current.insert(DataTp::new(t, p), next);
                     }
                     if !batch.is_empty() {
                         retry_batch = self.put(batch, offsets).await?;

@@ -320,22 +320,24 @@ impl SourceTaskLoop {
         };
         topics.record(&self.reporter, &producer_record.topic);
         let mut backoff = Duration::from_millis(100);
+        let mut pending = producer_record;
         let ack = loop {
-            match self.producer.send(producer_record.clone()) {
+            match self.producer.send(pending) {
                 Ok(ack) => break ack,
-                Err(e) if e.is_retriable() => {
-                    tracing::warn!(task = %self.reporter.id, error = %e, "Retriable error sending a record; retrying.");
+                Err(causeway_log::SendError { error, record }) if error.is_retriable() => {
+                    tracing::warn!(task = %self.reporter.id, %error, "Retriable error sending a record; retrying.");
                     if self.control.stop.is_cancelled() {
                         return Ok(());
                     }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
+                    pending = *record;
                 }
-                Err(e) => {
-                    let context = format!("source record for topic '{}'", producer_record.topic);
+                Err(causeway_log::SendError { error, record }) => {
+                    let context = format!("source record for topic '{}'", record.topic);
                     self.errors.handle(
                         Stage::KafkaProduce,
-                        ConnectError::fatal(e.to_string()),
+                        ConnectError::fatal(error.to_string()),
                         &context,
                     )?;
                     submitted.skip(source_partition.as_ref(), source_offset);
