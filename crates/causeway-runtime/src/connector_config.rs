@@ -11,6 +11,9 @@ use causeway_api::{
     PluginType, Props, Width,
 };
 
+use crate::client_overrides::{
+    ADMIN_OVERRIDES_PREFIX, CONSUMER_OVERRIDES_PREFIX, OverridePolicy, PRODUCER_OVERRIDES_PREFIX,
+};
 use crate::herder::entities::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorType,
 };
@@ -418,6 +421,25 @@ fn validate_sink(props: &Props, values: &mut [ConfigValue]) {
     }
 }
 
+/// What of the worker's configuration shapes connector validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidationSettings {
+    /// `topic.creation.enable`.
+    pub topic_creation_enabled: bool,
+    /// `connector.client.config.override.policy`.
+    pub override_policy: OverridePolicy,
+}
+
+impl ValidationSettings {
+    /// The settings of a worker.
+    pub fn of(config: &crate::WorkerConfig) -> Self {
+        ValidationSettings {
+            topic_creation_enabled: config.topic_creation_enabled(),
+            override_policy: config.client_override_policy(),
+        }
+    }
+}
+
 /// Validation failures that are not per-key errors (they become HTTP 400 directly).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationFailure(pub String);
@@ -437,6 +459,7 @@ pub fn java_map_string(props: &Props) -> String {
 pub fn validate_connector_config(
     props: &Props,
     plugins: &PluginRegistry,
+    worker: &ValidationSettings,
 ) -> Result<ConfigInfos, ValidationFailure> {
     let class = props
         .get(CONNECTOR_CLASS_CONFIG)
@@ -458,6 +481,15 @@ pub fn validate_connector_config(
             (sink_config_def(plugins), c.config(), c.validate(props))
         }
         _ => unreachable!("registry.connector only returns connectors"),
+    };
+    let is_source = plugin.plugin_type() == PluginType::Source;
+    let creates_topics = is_source
+        && worker.topic_creation_enabled
+        && crate::topic_creation::uses_topic_creation(props);
+    let framework = if creates_topics {
+        crate::topic_creation::topic_creation_def(framework, props)
+    } else {
+        framework
     };
     let framework = enrich(framework, props, plugins);
     let mut framework_values = framework.validate(props);
@@ -490,6 +522,31 @@ pub fn validate_connector_config(
         .collect();
     section_values.extend(connector_values);
     push_section(&mut configs, &section_keys, &section_values, "");
+
+    // Client overrides the worker's policy may forbid (`validateClientOverrides`).
+    let uses_dlq = !is_source
+        && props
+            .get(DLQ_TOPIC_NAME_CONFIG)
+            .is_some_and(|t| !t.trim().is_empty());
+    let mut prefixes = vec![if is_source {
+        PRODUCER_OVERRIDES_PREFIX
+    } else {
+        CONSUMER_OVERRIDES_PREFIX
+    }];
+    if creates_topics || uses_dlq {
+        prefixes.push(ADMIN_OVERRIDES_PREFIX);
+    }
+    if uses_dlq {
+        prefixes.push(PRODUCER_OVERRIDES_PREFIX);
+    }
+    for prefix in prefixes {
+        for v in worker.override_policy.validate(props, prefix) {
+            configs.push(ConfigInfo {
+                definition: None,
+                value: Some(value_info(&v, "")),
+            });
+        }
+    }
 
     for (key, ty) in [
         (KEY_CONVERTER_CONFIG, PluginType::Converter),

@@ -7,12 +7,14 @@
 //! [`herder::Herder`] and the entity types in [`herder::entities`].
 #![warn(missing_docs)]
 
+pub mod client_overrides;
 pub mod connector_config;
 pub mod herder;
 pub mod offset_store;
 pub mod plugins;
 pub mod status;
 pub mod task;
+pub mod topic_creation;
 pub mod worker;
 pub mod worker_config;
 

@@ -9,6 +9,12 @@ use causeway_api::{
     SinkConnector, SinkTaskContext, SourceConnector, SourceTaskContext,
 };
 use causeway_log::{ConsumerConfig, LogBackend, ProducerConfig, Subscription};
+
+use crate::client_overrides::{
+    CONSUMER_OVERRIDES_PREFIX, PRODUCER_OVERRIDES_PREFIX, client_overrides,
+};
+use crate::task::TopicCreator;
+use crate::topic_creation::TopicCreation;
 use futures::FutureExt;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
@@ -516,7 +522,7 @@ impl Worker {
                     .log
                     .producer(ProducerConfig {
                         client_id: format!("connector-producer-{id}"),
-                        properties: Default::default(),
+                        properties: client_overrides(connector_props, PRODUCER_OVERRIDES_PREFIX),
                     })
                     .map_err(|e| ConnectError::fatal(format!("Failed to create producer: {e}")))?;
                 let context = SourceTaskContext::new(
@@ -526,8 +532,15 @@ impl Worker {
                     )),
                     props.clone(),
                 );
+                let topic_creation = if self.config.topic_creation_enabled() {
+                    TopicCreation::from_props(connector_props)?
+                } else {
+                    None
+                };
                 SourceTaskLoop {
                     task: task(),
+                    topic_creation: topic_creation
+                        .map(|tc| TopicCreator::new(tc, self.log.clone())),
                     props,
                     context,
                     chain,
@@ -554,7 +567,7 @@ impl Worker {
                     .consumer(ConsumerConfig {
                         group_id,
                         client_id: format!("connector-consumer-{id}"),
-                        properties: Default::default(),
+                        properties: client_overrides(connector_props, CONSUMER_OVERRIDES_PREFIX),
                     })
                     .map_err(|e| ConnectError::fatal(format!("Failed to create consumer: {e}")))?;
                 SinkTaskLoop {

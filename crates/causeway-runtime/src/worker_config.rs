@@ -52,6 +52,10 @@ pub const EMBEDDED_LOG_DIR_CONFIG: &str = "embedded.log.dir";
 pub const EMBEDDED_LOG_PARTITIONS_CONFIG: &str = "embedded.log.partitions";
 /// `group.id` (distributed; a sink's consumer group must differ from it).
 pub const GROUP_ID_CONFIG: &str = "group.id";
+/// `topic.creation.enable`.
+pub const TOPIC_CREATION_ENABLE_CONFIG: &str = "topic.creation.enable";
+/// `connector.client.config.override.policy`.
+pub const CONNECTOR_CLIENT_POLICY_CLASS_CONFIG: &str = "connector.client.config.override.policy";
 
 /// One REST listener from `listeners`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +183,16 @@ pub fn worker_config_def() -> ConfigDef {
         .with_last(|k| k.validator(at_least(1.0)))
         .define_null(GROUP_ID_CONFIG, ConfigType::String, Importance::High,
             "A unique string that identifies the Connect cluster group this worker belongs to.")
+        .define(TOPIC_CREATION_ENABLE_CONFIG, ConfigType::Boolean, "true", Importance::Low,
+            "Whether to allow automatic creation of topics used by source connectors, when source connectors are configured with `topic.creation.` properties. Each task will use an admin client to create its topics and will not depend on the Kafka brokers to create topics automatically.")
+        .define(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG, ConfigType::String, "All", Importance::Medium,
+            "Class name or alias of implementation of <code>ConnectorClientConfigOverridePolicy</code>. Defines what client configurations can be overridden by the connector. The default implementation is `All`, meaning connector configurations can override all client properties. The other possible policies in the framework include `None` to disallow connectors from overriding client properties, and `Principal` to allow connectors to override only client principals.")
+        .with_last(|k| k.validator(from_fn("policy", |name, v| match v.and_then(ParsedValue::as_str) {
+            Some(s) if crate::client_overrides::OverridePolicy::parse(s).is_none() => Err(format!(
+                "!Invalid value {s} for configuration {name}: Class {s} could not be found."
+            )),
+            _ => Ok(()),
+        })))
 }
 
 /// A parsed worker configuration.
@@ -297,6 +311,20 @@ impl WorkerConfig {
     /// Original properties with a prefix, stripped (`key.converter.` …).
     pub fn originals_with_prefix(&self, prefix: &str) -> Props {
         self.parsed.originals_with_prefix(prefix)
+    }
+
+    /// `topic.creation.enable`.
+    pub fn topic_creation_enabled(&self) -> bool {
+        self.parsed
+            .boolean(TOPIC_CREATION_ENABLE_CONFIG)
+            .unwrap_or(true)
+    }
+
+    /// `connector.client.config.override.policy`.
+    pub fn client_override_policy(&self) -> crate::client_overrides::OverridePolicy {
+        self.string(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG)
+            .and_then(crate::client_overrides::OverridePolicy::parse)
+            .unwrap_or_default()
     }
 
     /// `group.id`.

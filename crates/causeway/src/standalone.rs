@@ -84,9 +84,13 @@ pub(crate) async fn run(
         .collect::<anyhow::Result<_>>()?;
 
     let log: Arc<dyn LogBackend> = match config.bootstrap_servers() {
-        Some(servers) => bail!(
-            "bootstrap.servers={servers}: the Kafka backend is not available in this build yet; remove bootstrap.servers to use the embedded log"
-        ),
+        Some(servers) => {
+            tracing::info!(bootstrap_servers = %servers, "Using the Kafka cluster.");
+            let settings = causeway_kafka::KafkaSettings::from_worker(config.originals());
+            causeway_kafka::KafkaLog::connect(settings)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        }
         None => {
             let dir = config.embedded_log_dir();
             tracing::info!(dir = %dir.display(), "Using the embedded log (no bootstrap.servers configured).");

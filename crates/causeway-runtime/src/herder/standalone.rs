@@ -116,8 +116,12 @@ impl StandaloneHerder {
 
     /// Validates and returns Apache's 400 on errors.
     fn validate_or_reject(&self, config: &Props) -> HerderResult<()> {
-        let infos = validate_connector_config(config, self.worker.plugins())
-            .map_err(|f| HerderError::BadRequest(f.0))?;
+        let infos = validate_connector_config(
+            config,
+            self.worker.plugins(),
+            &crate::connector_config::ValidationSettings::of(self.worker.config()),
+        )
+        .map_err(|f| HerderError::BadRequest(f.0))?;
         if infos.error_count > 0 {
             return Err(HerderError::BadRequest(invalid_config_message(&infos)));
         }
@@ -912,7 +916,11 @@ impl Herder for StandaloneHerder {
                 connector_config::java_map_string(&config)
             )));
         }
-        validate_connector_config(&config, self.worker.plugins())
-            .map_err(|f| HerderError::BadRequest(f.0))
+        validate_connector_config(
+            &config,
+            self.worker.plugins(),
+            &crate::connector_config::ValidationSettings::of(self.worker.config()),
+        )
+        .map_err(|f| HerderError::BadRequest(f.0))
     }
 }

@@ -19,7 +19,7 @@ mod transforms;
 pub use self::convert::RecordConverters;
 pub use self::errors::{ErrorPolicy, Stage};
 pub use self::sink_loop::SinkTaskLoop;
-pub use self::source_loop::SourceTaskLoop;
+pub use self::source_loop::{SourceTaskLoop, TopicCreator};
 pub use self::transforms::TransformationChain;
 
 /// How the worker steers a running task: target state changes and stop.

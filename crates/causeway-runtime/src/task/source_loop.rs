@@ -1,10 +1,10 @@
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use causeway_api::{ConnectError, Props, SourceTask, SourceTaskContext};
 use causeway_data::{SourceMap, SourceRecord};
-use causeway_log::{DeliveryFuture, LogProducer};
+use causeway_log::{DeliveryFuture, LogBackend, LogProducer};
 use futures::FutureExt;
 use tokio::time::Instant;
 
@@ -14,6 +14,7 @@ use super::{
 };
 use crate::herder::entities::State;
 use crate::offset_store::OffsetStore;
+use crate::topic_creation::TopicCreation;
 
 /// Records sent but not yet acknowledged, at most this many, before the loop waits for acks.
 const MAX_IN_FLIGHT: usize = 200_000;
@@ -155,11 +156,62 @@ impl SubmittedRecords {
     }
 }
 
+/// Creates the topics a source task writes to, once each, before the first record goes out
+/// (`AbstractWorkerSourceTask.maybeCreateTopic`).
+pub struct TopicCreator {
+    settings: TopicCreation,
+    log: Arc<dyn LogBackend>,
+    known: HashSet<String>,
+}
+
+impl TopicCreator {
+    /// Creates topics on `log` as `settings` say.
+    pub fn new(settings: TopicCreation, log: Arc<dyn LogBackend>) -> Self {
+        TopicCreator {
+            settings,
+            log,
+            known: HashSet::new(),
+        }
+    }
+
+    async fn ensure(&mut self, topic: &str) -> Result<(), ConnectError> {
+        if self.known.contains(topic) {
+            return Ok(());
+        }
+        let group = self.settings.group_for(topic);
+        let new_topic = group.new_topic(topic);
+        let describe = format!(
+            "{{name={topic}, partitions={}, replicationFactor={}, configs={:?}}}",
+            new_topic
+                .partitions
+                .map_or("default".into(), |p| p.to_string()),
+            new_topic
+                .replication_factor
+                .map_or("default".into(), |r| r.to_string()),
+            new_topic.configs
+        );
+        tracing::info!(topic, group = %group.name, "Creating topic for source connector");
+        match self.log.create_topic(new_topic).await {
+            Ok(true) => tracing::info!(topic, "Created topic {describe}"),
+            Ok(false) => tracing::info!(topic, "Found existing topic '{topic}'"),
+            Err(e) => {
+                return Err(ConnectError::fatal(format!(
+                    "Task failed to create new topic {describe}. Ensure that the task is authorized to create topics or that the topic exists and restart the task: {e}"
+                )));
+            }
+        }
+        self.known.insert(topic.to_owned());
+        Ok(())
+    }
+}
+
 /// Runs one source task: poll → transforms → converters → append to the log, and commits offsets every
 /// `offset.flush.interval.ms` for records the log acknowledged (`AbstractWorkerSourceTask`).
 pub struct SourceTaskLoop {
     /// The task instance.
     pub task: Box<dyn SourceTask>,
+    /// Topic creation (KIP-158), when the worker allows it and the connector asks for it.
+    pub topic_creation: Option<TopicCreator>,
     /// Task config.
     pub props: Arc<Props>,
     /// The task's context.
@@ -318,6 +370,9 @@ impl SourceTaskLoop {
                 return Ok(());
             }
         };
+        if let Some(creator) = &mut self.topic_creation {
+            creator.ensure(&producer_record.topic).await?;
+        }
         topics.record(&self.reporter, &producer_record.topic);
         let mut backoff = Duration::from_millis(100);
         let mut pending = producer_record;

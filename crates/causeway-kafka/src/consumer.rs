@@ -1,0 +1,557 @@
+//! [`KafkaConsumer`]: a librdkafka group consumer whose rebalances become [`ConsumerEvent`]s.
+//!
+//! librdkafka runs rebalance callbacks inside `poll`, on the polling thread, and unassigns revoked
+//! partitions as soon as the callback returns. Apache's sink task commits inside `onPartitionsRevoked`,
+//! so the revoke callback here hands a [`ConsumerEvent::Revoked`] to the task and *waits* until the task
+//! polls again (having committed and closed). Polls therefore run on blocking threads, one at a time,
+//! kept across cancelled calls so no event or record is lost.
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use causeway_log::{
+    ConsumerEvent, ConsumerRecord, LogConsumer, LogError, LogResult, Subscription, TopicPartition,
+};
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::health::{BOOTSTRAP_TIMEOUT, ClientHealth};
+
+/// How long a revoke callback waits for the task to commit before letting librdkafka go on.
+const REVOKE_WAIT: Duration = Duration::from_secs(300);
+/// Timeout of synchronous group calls (commit, committed offsets).
+const GROUP_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+enum GroupEvent {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>, std::sync::mpsc::Sender<()>),
+}
+
+/// Turns librdkafka's rebalance callbacks into [`GroupEvent`]s.
+pub(crate) struct GroupContext {
+    health: Arc<ClientHealth>,
+    events: mpsc::UnboundedSender<GroupEvent>,
+    /// Bumped on every rebalance, so a batch polled across one can be recognised and discarded.
+    epoch: AtomicU64,
+    closing: AtomicBool,
+}
+
+impl ClientContext for GroupContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.health.observe(&error, reason);
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match rebalance {
+            Rebalance::Revoke(tpl) => {
+                let tps = to_tps(tpl);
+                if tps.is_empty() || self.closing.load(Ordering::SeqCst) {
+                    return;
+                }
+                let (ack_tx, ack_rx) = std::sync::mpsc::channel();
+                if self.events.send(GroupEvent::Revoked(tps, ack_tx)).is_ok()
+                    && ack_rx.recv_timeout(REVOKE_WAIT).is_err()
+                    && !self.closing.load(Ordering::SeqCst)
+                {
+                    tracing::warn!(
+                        "Task did not finish committing revoked partitions in time; letting the rebalance proceed"
+                    );
+                }
+            }
+            Rebalance::Error(e) => tracing::warn!(error = %e, "Consumer group rebalance failed"),
+            Rebalance::Assign(_) => {}
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        if let Rebalance::Assign(tpl) = rebalance {
+            self.health.mark_connected();
+            let tps = to_tps(tpl);
+            if !tps.is_empty() {
+                let _ = self.events.send(GroupEvent::Assigned(tps));
+            }
+        }
+    }
+}
+
+fn to_tps(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
+}
+
+fn to_tpl<'a>(tps: impl IntoIterator<Item = &'a TopicPartition>) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for tp in tps {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    tpl
+}
+
+enum PollOutcome {
+    Event(GroupEvent),
+    Batch(Result<Batch, tokio::task::JoinError>),
+    Idle,
+}
+
+/// What one blocking poll produced.
+struct Batch {
+    records: Vec<ConsumerRecord>,
+    error: Option<KafkaError>,
+    /// A rebalance happened during the poll: the records were read under the old assignment.
+    rebalanced: bool,
+}
+
+fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usize) -> Batch {
+    let ctx = consumer.context();
+    let start_epoch = ctx.epoch.load(Ordering::SeqCst);
+    let deadline = Instant::now() + timeout;
+    let mut records = Vec::new();
+    let mut error = None;
+    loop {
+        let wait = if records.is_empty() {
+            deadline.saturating_duration_since(Instant::now())
+        } else {
+            Duration::ZERO
+        };
+        match consumer.poll(wait) {
+            Some(Ok(m)) => {
+                ctx.health.mark_connected();
+                let headers = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                records.push(ConsumerRecord {
+                    topic: m.topic().to_owned(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    timestamp: m.timestamp().to_millis().unwrap_or(-1),
+                    key: m.key().map(Bytes::copy_from_slice),
+                    value: m.payload().map(Bytes::copy_from_slice),
+                    headers,
+                });
+                if records.len() >= max {
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                error = Some(e);
+                break;
+            }
+            None => {
+                if !records.is_empty() || Instant::now() >= deadline {
+                    break;
+                }
+            }
+        }
+        if ctx.epoch.load(Ordering::SeqCst) != start_epoch {
+            break;
+        }
+    }
+    Batch {
+        records,
+        error,
+        rebalanced: ctx.epoch.load(Ordering::SeqCst) != start_epoch,
+    }
+}
+
+/// A member of a consumer group on a Kafka cluster.
+pub struct KafkaConsumer {
+    inner: Option<Arc<BaseConsumer<GroupContext>>>,
+    health: Arc<ClientHealth>,
+    events: mpsc::UnboundedReceiver<GroupEvent>,
+    /// Releases a waiting revoke callback; sent on the next poll, once the task has handled the revoke.
+    pending_ack: Option<std::sync::mpsc::Sender<()>>,
+    in_flight: Option<JoinHandle<Batch>>,
+    /// A finished poll held back while the events it produced are handed out.
+    finished: Option<Batch>,
+    /// Seeks asked for while a poll was running; applied when it returns.
+    pending_seeks: HashMap<TopicPartition, i64>,
+    revoked_during_poll: HashSet<TopicPartition>,
+    assignment: BTreeSet<TopicPartition>,
+    positions: HashMap<TopicPartition, i64>,
+    max_poll_records: usize,
+}
+
+impl KafkaConsumer {
+    pub(crate) fn create(config: &ClientConfig, max_poll_records: usize) -> LogResult<Self> {
+        let health = ClientHealth::new();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let context = GroupContext {
+            health: health.clone(),
+            events: tx,
+            epoch: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
+        };
+        let consumer: BaseConsumer<GroupContext> = config
+            .create_with_context(context)
+            .map_err(|e| LogError::Invalid(format!("Failed to create consumer: {e}")))?;
+        let consumer = Arc::new(consumer);
+        let probe = consumer.clone();
+        let probe_health = health.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kafka-bootstrap-check".into())
+            .spawn(
+                move || match probe.fetch_metadata(None, BOOTSTRAP_TIMEOUT) {
+                    Ok(_) => probe_health.mark_connected(),
+                    Err(e) if !probe_health.connected() => {
+                        probe_health.set_fatal(LogError::Fatal(format!(
+                            "Could not reach any broker of bootstrap.servers within {} s: {e}",
+                            BOOTSTRAP_TIMEOUT.as_secs()
+                        )));
+                    }
+                    Err(_) => {}
+                },
+            );
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "Cannot start the bootstrap check thread");
+        }
+        Ok(KafkaConsumer {
+            inner: Some(consumer),
+            health,
+            events: rx,
+            pending_ack: None,
+            in_flight: None,
+            finished: None,
+            pending_seeks: HashMap::new(),
+            revoked_during_poll: HashSet::new(),
+            assignment: BTreeSet::new(),
+            positions: HashMap::new(),
+            max_poll_records: max_poll_records.max(1),
+        })
+    }
+
+    fn inner(&self) -> &Arc<BaseConsumer<GroupContext>> {
+        self.inner.as_ref().expect("present until drop")
+    }
+
+    fn on_event(&mut self, event: GroupEvent) -> ConsumerEvent {
+        match event {
+            GroupEvent::Assigned(tps) => {
+                for tp in &tps {
+                    self.assignment.insert(tp.clone());
+                }
+                ConsumerEvent::Assigned(tps)
+            }
+            GroupEvent::Revoked(tps, ack) => {
+                for tp in &tps {
+                    self.assignment.remove(tp);
+                    self.positions.remove(tp);
+                    self.pending_seeks.remove(tp);
+                    self.revoked_during_poll.insert(tp.clone());
+                }
+                self.pending_ack = Some(ack);
+                ConsumerEvent::Revoked(tps)
+            }
+        }
+    }
+
+    fn apply_seek(&self, tp: &TopicPartition, offset: i64) -> LogResult<()> {
+        self.inner()
+            .seek(
+                &tp.topic,
+                tp.partition,
+                Offset::Offset(offset),
+                Duration::ZERO,
+            )
+            .map_err(|e| LogError::Invalid(format!("Cannot seek {tp} to {offset}: {e}")))
+    }
+
+    /// Turns a finished poll into records, dropping what a rebalance or a seek made stale.
+    fn on_batch(&mut self, batch: Batch) -> LogResult<Option<ConsumerEvent>> {
+        if let Some(e) = &batch.error {
+            let reason = e.to_string();
+            if self.health.observe(e, &reason) || self.health.fatal().is_some() {
+                return Err(self.health.fatal().unwrap_or(LogError::Fatal(reason)));
+            }
+        }
+        let mut records = batch.records;
+        if batch.rebalanced {
+            // Read under the previous assignment and never handed out: partitions that stayed assigned
+            // (cooperative rebalancing) go back to the first of them; revoked ones restart from the
+            // committed offset anyway.
+            let mut first: HashMap<TopicPartition, i64> = HashMap::new();
+            for r in &records {
+                first
+                    .entry(TopicPartition::new(r.topic.clone(), r.partition))
+                    .or_insert(r.offset);
+            }
+            for (tp, offset) in first {
+                if self.assignment.contains(&tp) && !self.revoked_during_poll.contains(&tp) {
+                    self.apply_seek(&tp, offset)?;
+                    self.positions.insert(tp, offset);
+                }
+            }
+            records.clear();
+        }
+        let seeks = std::mem::take(&mut self.pending_seeks);
+        if !seeks.is_empty() {
+            records.retain(|r| {
+                !seeks
+                    .keys()
+                    .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
+            });
+            for (tp, offset) in &seeks {
+                self.apply_seek(tp, *offset)?;
+            }
+        }
+        if records.is_empty() {
+            return Ok(None);
+        }
+        records.retain(|r| {
+            self.assignment
+                .contains(&TopicPartition::new(r.topic.clone(), r.partition))
+        });
+        let mut last: Option<(usize, i64)> = None;
+        for (i, r) in records.iter().enumerate() {
+            let next = r.offset + 1;
+            match last {
+                Some((j, _))
+                    if records[j].topic == r.topic && records[j].partition == r.partition =>
+                {
+                    last = Some((j, next))
+                }
+                _ => {
+                    if let Some((j, off)) = last {
+                        self.positions.insert(
+                            TopicPartition::new(records[j].topic.clone(), records[j].partition),
+                            off,
+                        );
+                    }
+                    last = Some((i, next));
+                }
+            }
+        }
+        if let Some((j, off)) = last {
+            self.positions.insert(
+                TopicPartition::new(records[j].topic.clone(), records[j].partition),
+                off,
+            );
+        }
+        Ok((!records.is_empty()).then_some(ConsumerEvent::Records(records)))
+    }
+
+    fn release_revoke(&mut self) {
+        if let Some(ack) = self.pending_ack.take() {
+            let _ = ack.send(());
+        }
+    }
+
+    fn begin_close(&mut self) {
+        if let Some(c) = &self.inner {
+            c.context().closing.store(true, Ordering::SeqCst);
+        }
+        self.release_revoke();
+    }
+}
+
+fn group_error(e: KafkaError) -> LogError {
+    match e.rdkafka_error_code() {
+        Some(
+            RDKafkaErrorCode::RebalanceInProgress
+            | RDKafkaErrorCode::IllegalGeneration
+            | RDKafkaErrorCode::UnknownMemberId
+            | RDKafkaErrorCode::CoordinatorNotAvailable
+            | RDKafkaErrorCode::NotCoordinator
+            | RDKafkaErrorCode::CoordinatorLoadInProgress
+            | RDKafkaErrorCode::RequestTimedOut
+            | RDKafkaErrorCode::OperationTimedOut
+            | RDKafkaErrorCode::AllBrokersDown
+            | RDKafkaErrorCode::BrokerTransportFailure,
+        ) => LogError::Retriable(e.to_string()),
+        Some(
+            RDKafkaErrorCode::GroupAuthorizationFailed
+            | RDKafkaErrorCode::TopicAuthorizationFailed
+            | RDKafkaErrorCode::Authentication,
+        ) => LogError::Auth(e.to_string()),
+        _ => LogError::Fatal(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl LogConsumer for KafkaConsumer {
+    async fn subscribe(&mut self, subscription: Subscription) -> LogResult<()> {
+        let consumer = self.inner().clone();
+        let topics: Vec<String> = match subscription {
+            Subscription::Topics(t) => t,
+            // librdkafka treats a leading '^' as a regex subscription; anchor both ends so the whole name
+            // must match, as Java's `Pattern.matcher(t).matches()`.
+            Subscription::Pattern(re) => vec![format!("^({})$", re.as_str())],
+        };
+        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&refs)
+            .map_err(|e| LogError::Invalid(format!("Cannot subscribe to {topics:?}: {e}")))
+    }
+
+    async fn poll(&mut self, timeout: Duration) -> LogResult<Option<ConsumerEvent>> {
+        self.release_revoke();
+        if let Some(e) = self.health.fatal() {
+            return Err(e);
+        }
+        // Events a poll produced come before its records: the records may be stale because of them.
+        if let Ok(event) = self.events.try_recv() {
+            return Ok(Some(self.on_event(event)));
+        }
+        if let Some(batch) = self.finished.take() {
+            return self.on_batch(batch);
+        }
+        if self.in_flight.is_none() {
+            self.revoked_during_poll.clear();
+            let consumer = self.inner().clone();
+            let max = self.max_poll_records;
+            self.in_flight = Some(tokio::task::spawn_blocking(move || {
+                poll_batch(&consumer, timeout, max)
+            }));
+        }
+        let handle = self.in_flight.as_mut().expect("just set");
+        let outcome = tokio::select! {
+            biased;
+            Some(event) = self.events.recv() => PollOutcome::Event(event),
+            joined = handle => PollOutcome::Batch(joined),
+            _ = tokio::time::sleep(timeout + Duration::from_millis(50)) => PollOutcome::Idle,
+        };
+        match outcome {
+            PollOutcome::Event(event) => Ok(Some(self.on_event(event))),
+            PollOutcome::Batch(joined) => {
+                self.in_flight = None;
+                let batch = joined.map_err(|e| LogError::Fatal(format!("poll panicked: {e}")))?;
+                if let Ok(event) = self.events.try_recv() {
+                    self.finished = Some(batch);
+                    return Ok(Some(self.on_event(event)));
+                }
+                self.on_batch(batch)
+            }
+            PollOutcome::Idle => Ok(None),
+        }
+    }
+
+    fn assignment(&self) -> Vec<TopicPartition> {
+        self.assignment.iter().cloned().collect()
+    }
+
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> LogResult<()> {
+        if !self.assignment.contains(tp) {
+            return Err(LogError::Invalid(format!(
+                "Partition {tp} is not assigned to this consumer"
+            )));
+        }
+        self.positions.insert(tp.clone(), offset);
+        if self.in_flight.is_some() || self.finished.is_some() {
+            self.pending_seeks.insert(tp.clone(), offset);
+            Ok(())
+        } else {
+            self.apply_seek(tp, offset)
+        }
+    }
+
+    fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        self.positions.get(tp).copied()
+    }
+
+    fn pause(&mut self, partitions: &[TopicPartition]) {
+        if partitions.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner().pause(&to_tpl(partitions)) {
+            tracing::debug!(error = %e, "Cannot pause partitions");
+        }
+    }
+
+    fn resume(&mut self, partitions: &[TopicPartition]) {
+        if partitions.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner().resume(&to_tpl(partitions)) {
+            tracing::debug!(error = %e, "Cannot resume partitions");
+        }
+    }
+
+    async fn commit(&mut self, offsets: &HashMap<TopicPartition, i64>) -> LogResult<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (tp, off) in offsets {
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off))
+                .map_err(|e| LogError::Invalid(e.to_string()))?;
+        }
+        let consumer = self.inner().clone();
+        tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+            .await
+            .map_err(|e| LogError::Fatal(format!("commit panicked: {e}")))?
+            .map_err(group_error)
+    }
+
+    async fn committed(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> LogResult<HashMap<TopicPartition, i64>> {
+        let tpl = to_tpl(partitions);
+        let consumer = self.inner().clone();
+        let result = tokio::task::spawn_blocking(move || {
+            consumer.committed_offsets(tpl, GROUP_CALL_TIMEOUT)
+        })
+        .await
+        .map_err(|e| LogError::Fatal(format!("committed panicked: {e}")))?
+        .map_err(group_error)?;
+        Ok(result
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn close(&mut self) -> LogResult<()> {
+        self.begin_close();
+        if let Some(h) = self.in_flight.take() {
+            let _ = h.await;
+        }
+        if let Some(consumer) = self.inner.take() {
+            // Leaving the group waits on the coordinator; keep it off the async workers.
+            tokio::task::spawn_blocking(move || {
+                consumer.unsubscribe();
+                drop(consumer);
+            })
+            .await
+            .map_err(|e| LogError::Fatal(format!("close panicked: {e}")))?;
+        }
+        self.assignment.clear();
+        Ok(())
+    }
+}
+
+impl Drop for KafkaConsumer {
+    fn drop(&mut self) {
+        self.begin_close();
+        if let Some(consumer) = self.inner.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn_blocking(move || drop(consumer));
+                }
+                Err(_) => drop(consumer),
+            }
+        }
+    }
+}
