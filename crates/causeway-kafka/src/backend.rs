@@ -13,6 +13,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::metadata::Metadata;
+use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::client_config::{ClientConfigError, ClientKind, translate};
@@ -225,15 +226,21 @@ impl KafkaLog {
             })
             .map_err(|e| LogError::Invalid(format!("Failed to create admin client: {e}")))?;
         let admin = Arc::new(admin);
-        let probe = admin.clone();
+        // The cluster id comes from a probe client whose errors are seen (see `HealthContext`).
+        let probe: BaseProducer<HealthContext> = config
+            .create_with_context(HealthContext {
+                health: health.clone(),
+            })
+            .map_err(|e| LogError::Invalid(format!("Failed to create admin client: {e}")))?;
         let probe_health = health.clone();
         let cluster_id = blocking(move || {
             let started = std::time::Instant::now();
-            // Poll in short steps so a rejected login ends the wait at once.
+            // Ask in short steps so a rejected login ends the wait at once.
             while started.elapsed() < BOOTSTRAP_TIMEOUT {
-                if let Some(id) = probe.inner().fetch_cluster_id(Duration::from_millis(500)) {
+                if let Some(id) = probe.client().fetch_cluster_id(Duration::from_millis(500)) {
                     return Ok(id);
                 }
+                probe.poll(Duration::from_millis(100));
                 if let Some(e) = probe_health.fatal() {
                     return Err(e);
                 }

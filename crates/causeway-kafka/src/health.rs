@@ -90,3 +90,11 @@ impl ClientContext for HealthContext {
         self.health.observe(&error, reason);
     }
 }
+
+/// Lets a short-lived `BaseProducer` serve as a connection probe: polling it delivers the errors that an
+/// admin client (whose main queue nobody polls) would never report.
+impl rdkafka::producer::ProducerContext for HealthContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: ()) {}
+}
