@@ -44,9 +44,10 @@ async fn consume(consumer: &mut dyn LogConsumer, n: usize) -> Vec<causeway_log::
             "only {} of {n} records arrived",
             out.len()
         );
-        match consumer.poll(Duration::from_millis(500)).await.unwrap() {
-            Some(ConsumerEvent::Records(r)) => out.extend(r),
-            Some(_) | None => {}
+        if let Some(ConsumerEvent::Records(r)) =
+            consumer.poll(Duration::from_millis(500)).await.unwrap()
+        {
+            out.extend(r);
         }
     }
     out
@@ -195,7 +196,7 @@ async fn group_commits_are_visible_and_resumed_from() {
     next.insert(p0.clone(), p0_end / 2);
     consumer.commit(&next).await.unwrap();
     assert_eq!(
-        consumer.committed(&[p0.clone()]).await.unwrap()[&p0],
+        consumer.committed(std::slice::from_ref(&p0)).await.unwrap()[&p0],
         p0_end / 2
     );
     consumer.close().await.unwrap();
