@@ -2,7 +2,16 @@
 //! ([`WorkerProcess`]), a small REST client ([`Rest`]) and [`wait_for`] with a deadline.
 //!
 //! Tests drive the real `causeway` binary over real HTTP, as a user would.
+//!
+//! [`kafka()`] and [`KafkaBroker`] run a real Apache Kafka broker (see [`mod@kafka`]).
 #![warn(missing_docs)]
+
+pub mod kafka;
+
+pub use kafka::{
+    KafkaBroker, KafkaCluster, ProduceRecord, ReadRecord, kafka, probe, spawn_tied_to_process,
+    unique_name,
+};
 
 use std::collections::BTreeMap;
 use std::future::Future;
