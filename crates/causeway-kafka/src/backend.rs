@@ -130,6 +130,9 @@ impl KafkaSettings {
         let defaults = [
             ("enable.auto.commit", "false".to_owned()),
             ("auto.offset.reset", "earliest".to_owned()),
+            // Java's consumer default: subscribing to a missing topic lets the broker create it (when the
+            // broker allows), so a sink started before its source does not wait for a metadata refresh.
+            ("allow.auto.create.topics", "true".to_owned()),
             ("client.id", config.client_id.clone()),
         ];
         let mut merged = self.layered(&defaults, &self.consumer, &config.properties);
