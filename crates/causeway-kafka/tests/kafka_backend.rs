@@ -423,3 +423,104 @@ async fn an_unreachable_cluster_is_an_error_not_a_hang() {
     );
     assert!(started.elapsed() < causeway_kafka::BOOTSTRAP_TIMEOUT + Duration::from_secs(5));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoke_waits_for_the_commit_and_a_joining_member_resumes_there() {
+    let cluster = kafka();
+    let topic = unique("rebalance");
+    cluster.create_topic(&topic, 2);
+    let values: Vec<String> = (0..40).map(|i| format!("r{i}")).collect();
+    let refs: Vec<(Option<&[u8]>, Option<&[u8]>)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                Some(if i % 2 == 0 {
+                    &b"even"[..]
+                } else {
+                    &b"odd"[..]
+                }),
+                Some(v.as_bytes()),
+            )
+        })
+        .collect();
+    cluster.produce(&topic, &refs);
+    let log = plaintext_log(cluster).await;
+    let group = unique("connect-rebalance");
+    let config = |id: &str| ConsumerConfig {
+        group_id: group.clone(),
+        client_id: id.into(),
+        properties: HashMap::new(),
+    };
+    let mut first = log.consumer(config("first")).unwrap();
+    first
+        .subscribe(Subscription::Topics(vec![topic.clone()]))
+        .await
+        .unwrap();
+    let got = consume(first.as_mut(), 40).await;
+    assert_eq!(first.assignment().len(), 2);
+    let mut next: HashMap<TopicPartition, i64> = HashMap::new();
+    for r in &got {
+        next.insert(TopicPartition::new(&r.topic, r.partition), r.offset + 1);
+    }
+
+    // A second member joins: the first is told to give its partitions up and commits inside the revoke.
+    let mut second = log.consumer(config("second")).unwrap();
+    second
+        .subscribe(Subscription::Topics(vec![topic.clone()]))
+        .await
+        .unwrap();
+    let second_task = tokio::spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "second member never got partitions"
+            );
+            if let Some(ConsumerEvent::Assigned(tps)) =
+                second.poll(Duration::from_millis(200)).await.unwrap()
+            {
+                let mut extra = Vec::new();
+                // Anything it reads now is beyond the first member's commit: nothing.
+                let until = Instant::now() + Duration::from_secs(3);
+                while Instant::now() < until {
+                    if let Some(ConsumerEvent::Records(r)) =
+                        second.poll(Duration::from_millis(200)).await.unwrap()
+                    {
+                        extra.extend(r);
+                    }
+                }
+                second.close().await.unwrap();
+                return (tps, extra);
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let revoked = loop {
+        assert!(Instant::now() < deadline, "no revoke arrived");
+        if let Some(ConsumerEvent::Revoked(tps)) =
+            first.poll(Duration::from_millis(200)).await.unwrap()
+        {
+            break tps;
+        }
+    };
+    assert_eq!(revoked.len(), 2, "eager rebalancing revokes everything");
+    // The revoke callback is still waiting: this commit lands before the partitions move.
+    first.commit(&next).await.unwrap();
+    // Keep polling so the first member rejoins and takes its share.
+    let keep_polling = async {
+        loop {
+            let _ = first.poll(Duration::from_millis(200)).await;
+        }
+    };
+    let (assigned, extra) = tokio::select! {
+        r = second_task => r.unwrap(),
+        _ = keep_polling => unreachable!(),
+    };
+    assert_eq!(assigned.len(), 1, "the group split the two partitions");
+    assert!(
+        extra.is_empty(),
+        "re-delivered after a committed revoke: {extra:?}"
+    );
+    first.close().await.unwrap();
+}
