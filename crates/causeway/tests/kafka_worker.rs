@@ -466,3 +466,103 @@ fn append_lines(path: &Path, start: usize, n: usize, width: usize) {
     f.write_all(&bytes).unwrap();
     std::fs::remove_file(&tmp).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sink_offsets_can_be_altered_and_reset_through_rest_on_kafka() {
+    let cluster = kafka();
+    let tmp = temp_dir();
+    let topic = unique("alter");
+    cluster.create_topic(&topic, 1);
+    let values: Vec<String> = (0..10).map(|i| format!("line-{i}")).collect();
+    let refs: Vec<(Option<&[u8]>, Option<&[u8]>)> =
+        values.iter().map(|v| (None, Some(v.as_bytes()))).collect();
+    cluster.produce(&topic, &refs);
+    let worker = WorkerProcess::start(
+        &bin(),
+        &tmp.path().join("worker"),
+        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
+    )
+    .await;
+    let rest = &worker.rest;
+    let output = tmp.path().join("out.txt");
+    expect_status(
+        &rest
+            .put(
+                "/connectors/alter-sink/config",
+                sink_config(&output, &topic),
+            )
+            .await,
+        201,
+        "sink",
+    );
+    wait_lines_or_dump(&worker, &output, 10, DATA_TIMEOUT).await;
+    wait_for("group committed to 10", STATE_TIMEOUT, || async {
+        (cluster
+            .group_offsets("connect-alter-sink", &[&topic])
+            .get(&(topic.clone(), 0))
+            == Some(&10))
+        .then_some(())
+    })
+    .await;
+
+    expect_status(
+        &rest.put("/connectors/alter-sink/stop", json!({})).await,
+        204,
+        "stop",
+    );
+    rest.wait_connector_state("alter-sink", "STOPPED", 0, STATE_TIMEOUT)
+        .await;
+    let r = rest
+        .request(
+            "PATCH",
+            "/connectors/alter-sink/offsets",
+            Some(json!({"offsets": [{
+                "partition": {"kafka_topic": topic, "kafka_partition": 0},
+                "offset": {"kafka_offset": 7}
+            }]})),
+        )
+        .await;
+    expect_status(&r, 200, "alter");
+    assert_eq!(
+        r.body,
+        json!({"message": "The offsets for this connector have been altered successfully"})
+    );
+    assert_eq!(
+        cluster
+            .group_offsets("connect-alter-sink", &[&topic])
+            .get(&(topic.clone(), 0)),
+        Some(&7)
+    );
+    let r = rest.get("/connectors/alter-sink/offsets").await;
+    assert_eq!(
+        r.body["offsets"][0]["offset"]["kafka_offset"], 7,
+        "{}",
+        r.text
+    );
+
+    // Resumed, the sink re-reads from offset 7: lines 7, 8, 9 arrive a second time.
+    expect_status(
+        &rest.put("/connectors/alter-sink/resume", json!({})).await,
+        202,
+        "resume",
+    );
+    let lines = wait_lines_or_dump(&worker, &output, 13, DATA_TIMEOUT).await;
+    assert_eq!(&lines[10..], &["line-7", "line-8", "line-9"]);
+
+    // A reset deletes the group's offsets.
+    expect_status(
+        &rest.put("/connectors/alter-sink/stop", json!({})).await,
+        204,
+        "stop again",
+    );
+    rest.wait_connector_state("alter-sink", "STOPPED", 0, STATE_TIMEOUT)
+        .await;
+    let r = rest.delete("/connectors/alter-sink/offsets").await;
+    expect_status(&r, 200, "reset");
+    assert_eq!(
+        r.body,
+        json!({"message": "The offsets for this connector have been reset successfully"})
+    );
+    let r = rest.get("/connectors/alter-sink/offsets").await;
+    assert_eq!(r.body, json!({"offsets": []}));
+}
