@@ -1,5 +1,7 @@
 //! Creating and deleting 100 connectors leaves nothing behind: no connector, no status, no task thread,
-//! no open input file.
+//! no open input file. On the embedded log and on a real Kafka broker, where every task's librdkafka
+//! producer brings its own threads and sockets (and there is no embedded log directory: its descriptor
+//! counts are 0).
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -36,11 +38,20 @@ fn fds(worker: &WorkerProcess, log_dir: &Path) -> (Vec<PathBuf>, usize) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn hundred_connectors_created_and_deleted_leak_nothing() {
+async fn hundred_connectors_created_and_deleted_leak_nothing_embedded() {
+    hundred_connectors_created_and_deleted_leak_nothing(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hundred_connectors_created_and_deleted_leak_nothing_on_kafka() {
+    hundred_connectors_created_and_deleted_leak_nothing(Backend::Kafka).await;
+}
+
+async fn hundred_connectors_created_and_deleted_leak_nothing(backend: Backend) {
     let tmp = temp_dir();
     let dir = tmp.path();
     let worker_dir = dir.join("worker");
-    let worker = start_worker(&worker_dir).await;
+    let worker = backend.start_worker(&worker_dir).await;
     let rest = &worker.rest;
     let log_dir = worker_dir
         .join("log")
@@ -54,7 +65,7 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
         &rest
             .post(
                 "/connectors",
-                json!({"name": "warm", "config": source_config(&warm, "warm")}),
+                json!({"name": "warm", "config": source_config(&warm, &backend.topic("warm"))}),
             )
             .await,
         201,
@@ -71,6 +82,7 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
     let (fds_baseline, log_fds_baseline) = fds(&worker, &log_dir);
     let segments_baseline = segment_files(&worker_dir.join("log"));
 
+    let created = std::time::Instant::now();
     let inputs: Vec<PathBuf> = (0..CONNECTORS)
         .map(|i| dir.join(format!("in-{i}.txt")))
         .collect();
@@ -79,7 +91,7 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
         let r = rest
             .post(
                 "/connectors",
-                json!({"name": format!("c{i}"), "config": source_config(input, &format!("churn-{i}"))}),
+                json!({"name": format!("c{i}"), "config": source_config(input, &backend.topic(&format!("churn-{i}")))}),
             )
             .await;
         expect_status(&r, 201, &format!("create c{i}"));
@@ -121,7 +133,14 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
         },
     )
     .await;
+    let threads_peak = worker.threads().expect("threads");
+    eprintln!(
+        "{backend:?}: {CONNECTORS} connectors running after {:?}",
+        created.elapsed()
+    );
+    let fds_peak = worker.fd_targets().expect("worker alive").len();
 
+    let deleting = std::time::Instant::now();
     for i in 0..CONNECTORS {
         expect_empty(
             &rest.delete(&format!("/connectors/c{i}")).await,
@@ -152,6 +171,7 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
     // No input file stays open, and descriptors and threads return to the baseline. Idle blocking-pool
     // threads exit after 10 s, hence the generous deadline.
     let new_segments = segment_files(&worker_dir.join("log")) - segments_baseline;
+    let checking = std::time::Instant::now();
     let settled = wait_for_quiet(
         &worker,
         &log_dir,
@@ -166,6 +186,15 @@ async fn hundred_connectors_created_and_deleted_leak_nothing() {
         },
     )
     .await;
+    eprintln!(
+        "{backend:?}: threads baseline {threads_baseline}, with {CONNECTORS} connectors {threads_peak}, \
+         after deleting them {} (settled {:?} after the deletes, {:?} after the checks); descriptors \
+         baseline {}, with {CONNECTORS} connectors {fds_peak}",
+        worker.threads().unwrap_or(0),
+        deleting.elapsed(),
+        checking.elapsed(),
+        fds_baseline.len() + log_fds_baseline,
+    );
     if let Err((other, log_fds, threads)) = settled {
         let leaked: Vec<&PathBuf> = other.iter().filter(|t| !fds_baseline.contains(t)).collect();
         panic!(

@@ -3,6 +3,7 @@
 //! minutes), so the only commits that can exist are the ones made while shutting down.
 mod common;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
@@ -10,20 +11,34 @@ use common::*;
 const LINES: usize = 5_000;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice() {
+async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice_embedded() {
+    sigterm_commits_offsets_so_a_restart_delivers_nothing_twice(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice_on_kafka() {
+    sigterm_commits_offsets_so_a_restart_delivers_nothing_twice(Backend::Kafka).await;
+}
+
+async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice(backend: Backend) {
     let tmp = temp_dir();
     let dir = tmp.path();
     let input = dir.join("input.txt");
     let output = dir.join("output.txt");
     write_lines(&input, 0, LINES, 48);
-    let spec = WorkerSpec {
-        props: vec![("offset.flush.interval.ms".into(), "600000".into())],
-        connector_files: vec![
-            write_connector_file(dir, "src", &source_config(&input, "graceful")),
-            write_connector_file(dir, "snk", &sink_config(&output, "graceful")),
-        ],
-        ..Default::default()
-    };
+    let topic = backend.topic("graceful");
+    let snk = backend.topic("snk");
+    backend.precreate_topic(&topic).await;
+    let spec = backend
+        .spec(WorkerSpec {
+            props: vec![("offset.flush.interval.ms".into(), "600000".into())],
+            connector_files: vec![
+                write_connector_file(dir, "src", &source_config(&input, &topic)),
+                write_connector_file(dir, &snk, &sink_config(&output, &topic)),
+            ],
+            ..Default::default()
+        })
+        .await;
     let worker_dir = dir.join("worker");
     let mut worker = WorkerProcess::start(&bin(), &worker_dir, &spec).await;
     let port = worker.port;
@@ -33,7 +48,7 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice() {
         .await;
     worker
         .rest
-        .wait_connector_state("snk", "RUNNING", 1, STATE_TIMEOUT)
+        .wait_connector_state(&snk, "RUNNING", 1, STATE_TIMEOUT)
         .await;
     let lines = wait_lines_or_dump(&worker, &output, LINES, DATA_TIMEOUT).await;
     assert_eq!(
@@ -51,6 +66,16 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice() {
         log_tail(&log, 40)
     );
 
+    if backend.is_kafka() {
+        // The sink's final commit is its consumer group's committed offset on the broker.
+        let committed = backend.sink_group_offsets(&snk, &[&topic]).await;
+        assert_eq!(
+            committed,
+            HashMap::from([((topic.clone(), 0), LINES as i64)]),
+            "consumer group connect-{snk} after SIGTERM"
+        );
+    }
+
     let worker = WorkerProcess::start_on_port(&bin(), &worker_dir, &spec, port).await;
     let rest = &worker.rest;
     // The offsets committed on shutdown are there before anything runs again.
@@ -62,16 +87,16 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice() {
         json!({"offsets": [{"partition": {"filename": input.display().to_string()}, "offset": {"position": size}}]}),
         "the source committed its final position on shutdown"
     );
-    let r = rest.get("/connectors/snk/offsets").await;
+    let r = rest.get(&format!("/connectors/{snk}/offsets")).await;
     expect_status(&r, 200, "sink offsets after restart");
     assert_eq!(
         r.body,
-        json!({"offsets": [{"partition": {"kafka_topic": "graceful", "kafka_partition": 0}, "offset": {"kafka_offset": LINES}}]}),
+        json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": LINES}}]}),
         "the sink committed its final position on shutdown"
     );
     rest.wait_connector_state("src", "RUNNING", 1, STATE_TIMEOUT)
         .await;
-    rest.wait_connector_state("snk", "RUNNING", 1, STATE_TIMEOUT)
+    rest.wait_connector_state(&snk, "RUNNING", 1, STATE_TIMEOUT)
         .await;
 
     // New lines after the restart: once they are out, anything re-delivered would precede them.
@@ -90,4 +115,22 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice() {
     })
     .await;
     assert_eq!(settled, Ok(LINES + 10), "no late duplicates");
+
+    // A second SIGTERM commits the ten new lines as well.
+    let mut worker = worker;
+    let code = worker.terminate(Duration::from_secs(60));
+    assert_eq!(
+        code,
+        Some(0),
+        "the second SIGTERM exits cleanly with status 0; log:\n{}",
+        log_tail(&worker.log(), 40)
+    );
+    if backend.is_kafka() {
+        let committed = backend.sink_group_offsets(&snk, &[&topic]).await;
+        assert_eq!(
+            committed,
+            HashMap::from([((topic.clone(), 0), (LINES + 10) as i64)]),
+            "consumer group connect-{snk} after the second SIGTERM"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Pausing a connector stops its flow of records, and resuming it lets every record through exactly once.
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
@@ -9,39 +9,74 @@ use common::*;
 /// How long "nothing moves" is observed while paused: a bounded observation, not a timing assertion.
 const QUIET_WINDOW: Duration = Duration::from_secs(2);
 
-async fn pipeline(dir: &Path) -> (WorkerProcess, std::path::PathBuf, std::path::PathBuf) {
+/// A running source → topic → sink pipeline that delivered its first 1000 lines.
+struct Pipeline {
+    worker: WorkerProcess,
+    input: PathBuf,
+    output: PathBuf,
+    /// The topic between them.
+    topic: String,
+    /// The sink connector's name (unique on Kafka: its consumer group is `connect-<name>`).
+    snk: String,
+}
+
+async fn pipeline(backend: Backend, dir: &Path) -> Pipeline {
     let input = dir.join("input.txt");
     let output = dir.join("output.txt");
     write_lines(&input, 0, 1000, 32);
-    let worker = start_worker(&dir.join("worker")).await;
+    let topic = backend.topic("flow");
+    let snk = backend.topic("snk");
+    backend.precreate_topic(&topic).await;
+    let worker = backend.start_worker(&dir.join("worker")).await;
     let rest = &worker.rest;
     let r = rest
         .post(
             "/connectors",
-            json!({"name": "src", "config": source_config(&input, "flow")}),
+            json!({"name": "src", "config": source_config(&input, &topic)}),
         )
         .await;
     expect_status(&r, 201, "create src");
     let r = rest
         .post(
             "/connectors",
-            json!({"name": "snk", "config": sink_config(&output, "flow")}),
+            json!({"name": snk, "config": sink_config(&output, &topic)}),
         )
         .await;
     expect_status(&r, 201, "create snk");
     rest.wait_connector_state("src", "RUNNING", 1, STATE_TIMEOUT)
         .await;
-    rest.wait_connector_state("snk", "RUNNING", 1, STATE_TIMEOUT)
+    rest.wait_connector_state(&snk, "RUNNING", 1, STATE_TIMEOUT)
         .await;
     let lines = wait_lines_or_dump(&worker, &output, 1000, DATA_TIMEOUT).await;
     assert_eq!(lines, read_lines(&input));
-    (worker, input, output)
+    Pipeline {
+        worker,
+        input,
+        output,
+        topic,
+        snk,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn pausing_the_source_stops_the_flow_and_resume_restarts_it() {
+async fn pausing_the_source_stops_the_flow_and_resume_restarts_it_embedded() {
+    pausing_the_source_stops_the_flow_and_resume_restarts_it(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pausing_the_source_stops_the_flow_and_resume_restarts_it_on_kafka() {
+    pausing_the_source_stops_the_flow_and_resume_restarts_it(Backend::Kafka).await;
+}
+
+async fn pausing_the_source_stops_the_flow_and_resume_restarts_it(backend: Backend) {
     let tmp = temp_dir();
-    let (worker, input, output) = pipeline(tmp.path()).await;
+    let Pipeline {
+        worker,
+        input,
+        output,
+        topic,
+        ..
+    } = pipeline(backend, tmp.path()).await;
     let rest = &worker.rest;
 
     expect_empty(
@@ -78,6 +113,11 @@ async fn pausing_the_source_stops_the_flow_and_resume_restarts_it() {
         )
     });
     assert_eq!(lines, 1000, "nothing new reached the sink while paused");
+    if backend.is_kafka() {
+        // Nor did anything reach the topic.
+        let records = backend.read_topic_to_end(&topic, DATA_TIMEOUT).await;
+        assert_eq!(records.len(), 1000, "the paused source produced nothing");
+    }
     let status = rest.get("/connectors/src/status").await.body;
     assert_eq!(
         status["connector"]["state"], "PAUSED",
@@ -104,17 +144,34 @@ async fn pausing_the_source_stops_the_flow_and_resume_restarts_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn pausing_the_sink_holds_records_in_the_topic() {
+async fn pausing_the_sink_holds_records_in_the_topic_embedded() {
+    pausing_the_sink_holds_records_in_the_topic(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pausing_the_sink_holds_records_in_the_topic_on_kafka() {
+    pausing_the_sink_holds_records_in_the_topic(Backend::Kafka).await;
+}
+
+async fn pausing_the_sink_holds_records_in_the_topic(backend: Backend) {
     let tmp = temp_dir();
-    let (worker, input, output) = pipeline(tmp.path()).await;
+    let Pipeline {
+        worker,
+        input,
+        output,
+        topic,
+        snk,
+    } = pipeline(backend, tmp.path()).await;
     let rest = &worker.rest;
 
     expect_empty(
-        &rest.request("PUT", "/connectors/snk/pause", None).await,
+        &rest
+            .request("PUT", &format!("/connectors/{snk}/pause"), None)
+            .await,
         202,
         "pause snk",
     );
-    rest.wait_connector_state("snk", "PAUSED", 1, STATE_TIMEOUT)
+    rest.wait_connector_state(&snk, "PAUSED", 1, STATE_TIMEOUT)
         .await;
 
     write_lines(&input, 1000, 500, 32);
@@ -132,13 +189,24 @@ async fn pausing_the_sink_holds_records_in_the_topic() {
     // ... while the paused sink writes nothing.
     let observed = observe_unchanged(QUIET_WINDOW, || async { read_lines(&output).len() }).await;
     assert_eq!(observed, Ok(1000), "the paused sink wrote nothing");
+    if backend.is_kafka() {
+        // The records the paused sink holds back are in the topic, as an independent consumer sees.
+        let records = backend.read_topic(&topic, 1500, DATA_TIMEOUT).await;
+        let values: Vec<String> = records
+            .iter()
+            .map(|r| r.value_str().expect("a UTF-8 record value"))
+            .collect();
+        assert_eq!(values, read_lines(&input), "the topic holds every line");
+    }
 
     expect_empty(
-        &rest.request("PUT", "/connectors/snk/resume", None).await,
+        &rest
+            .request("PUT", &format!("/connectors/{snk}/resume"), None)
+            .await,
         202,
         "resume snk",
     );
-    rest.wait_connector_state("snk", "RUNNING", 1, STATE_TIMEOUT)
+    rest.wait_connector_state(&snk, "RUNNING", 1, STATE_TIMEOUT)
         .await;
     let lines = wait_lines_or_dump(&worker, &output, 1500, DATA_TIMEOUT).await;
     assert_eq!(

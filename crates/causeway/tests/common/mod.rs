@@ -244,3 +244,200 @@ pub fn redelivery_ranges(
     }
     Ok(ranges)
 }
+
+/// Where a worker keeps its topics: the embedded file-backed log, or the shared real Kafka broker of the
+/// test process ([`causeway_testkit::kafka()`], or the cluster in `KAFKA_BOOTSTRAP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// No `bootstrap.servers`: the embedded log in the worker's directory.
+    Embedded,
+    /// `bootstrap.servers` of the shared broker.
+    Kafka,
+}
+
+impl Backend {
+    /// Whether this is the Kafka backend.
+    pub fn is_kafka(self) -> bool {
+        self == Backend::Kafka
+    }
+
+    /// The shared cluster, started on first use off the async workers (the first start takes seconds).
+    /// Panics on the embedded backend.
+    pub async fn cluster(self) -> &'static causeway_testkit::KafkaCluster {
+        assert!(self.is_kafka(), "no Kafka cluster on the embedded backend");
+        tokio::task::spawn_blocking(causeway_testkit::kafka)
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// The worker properties that select this backend (`bootstrap.servers` for Kafka, none otherwise).
+    pub async fn props(self) -> Vec<(String, String)> {
+        match self {
+            Backend::Embedded => Vec::new(),
+            Backend::Kafka => vec![(
+                "bootstrap.servers".to_owned(),
+                self.cluster().await.bootstrap.clone(),
+            )],
+        }
+    }
+
+    /// `spec` with this backend's properties added (the spec's own properties win).
+    pub async fn spec(self, spec: WorkerSpec) -> WorkerSpec {
+        let mut props = self.props().await;
+        props.extend(spec.props);
+        WorkerSpec { props, ..spec }
+    }
+
+    /// The default worker spec on this backend.
+    pub async fn worker_spec(self) -> WorkerSpec {
+        self.spec(WorkerSpec::default()).await
+    }
+
+    /// Starts a worker in `dir` on this backend with the default properties and no connector files.
+    pub async fn start_worker(self, dir: &Path) -> WorkerProcess {
+        WorkerProcess::start(&bin(), dir, &self.worker_spec().await).await
+    }
+
+    /// A topic (or sink connector) name for this test. On the embedded log every worker has its own log, so
+    /// `base` is kept; on Kafka the broker is shared by every test of the test binary (and, with
+    /// `KAFKA_BOOTSTRAP`, by reruns of the suite), so the name gets the process id, a counter and a random
+    /// suffix. Sink connector names need this too: a sink's consumer group is `connect-<name>`.
+    pub fn topic(self, base: &str) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        match self {
+            Backend::Embedded => base.to_owned(),
+            Backend::Kafka => causeway_testkit::unique_name(&format!(
+                "{base}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            )),
+        }
+    }
+
+    /// On Kafka, creates `topic` with one partition (what the broker's auto-creation would make) before any
+    /// connector uses it; nothing on the embedded log, which creates topics on first use.
+    ///
+    /// Why: a sink whose consumer subscribes while the broker is still auto-creating the topic for a source's
+    /// producer gets `UNKNOWN_TOPIC_OR_PARTITION` ("Subscribed topic not available"), and librdkafka then
+    /// looks again only at its next periodic metadata refresh (`topic.metadata.refresh.interval.ms`,
+    /// 5 minutes), so no record reaches the sink within the test's deadline. Tests whose subject is not
+    /// topic creation, and where source and sink start together, create the topic first.
+    pub async fn precreate_topic(self, topic: &str) {
+        if !self.is_kafka() {
+            return;
+        }
+        let cluster = self.cluster().await;
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || cluster.create_topic(&topic, 1))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    }
+
+    /// Committed offsets of the sink connector `sink`'s consumer group `connect-<sink>` on `topics`.
+    pub async fn sink_group_offsets(
+        self,
+        sink: &str,
+        topics: &[&str],
+    ) -> std::collections::HashMap<(String, i32), i64> {
+        let cluster = self.cluster().await;
+        let group = format!("connect-{sink}");
+        let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            wait_group_coordinator(cluster, &group, &topics);
+            cluster.group_offsets(&group, &topics)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Waits until the consumer group of sink `sink` committed exactly `expected` on `topics`; returns the
+    /// last observation on timeout as a panic message.
+    pub async fn wait_sink_group_offsets(
+        self,
+        sink: &str,
+        topics: &[&str],
+        expected: &std::collections::HashMap<(String, i32), i64>,
+        timeout: Duration,
+    ) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.sink_group_offsets(sink, topics).await;
+            if &got == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "consumer group connect-{sink}: committed offsets {got:?}, expected {expected:?} \
+                 (waited {timeout:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Reads `topic` with the harness's own consumer until `expected` records arrived (or `timeout`).
+    pub async fn read_topic(
+        self,
+        topic: &str,
+        expected: usize,
+        timeout: Duration,
+    ) -> Vec<causeway_testkit::ReadRecord> {
+        let cluster = self.cluster().await;
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || cluster.read_all(&topic, expected, timeout))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Everything `topic` holds now, read with the harness's own consumer.
+    pub async fn read_topic_to_end(
+        self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Vec<causeway_testkit::ReadRecord> {
+        let cluster = self.cluster().await;
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || cluster.read_to_end(&topic, timeout))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Partitions of `topic` on the broker.
+    pub async fn topic_partitions(self, topic: &str) -> Option<usize> {
+        let cluster = self.cluster().await;
+        let topic = topic.to_owned();
+        tokio::task::spawn_blocking(move || cluster.topic_partitions(&topic))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+}
+
+/// Waits (up to 30 s) until the broker answers an offset fetch for `group` without an error.
+/// [`causeway_testkit::KafkaCluster::group_offsets`] panics on any error, and right after the broker
+/// started, or right after `__consumer_offsets` was created, the group's coordinator answers
+/// `NOT_COORDINATOR` / `COORDINATOR_LOAD_IN_PROGRESS` for a moment.
+fn wait_group_coordinator(cluster: &causeway_testkit::KafkaCluster, group: &str, topics: &[&str]) {
+    use causeway_testkit::kafka::rdkafka::TopicPartitionList;
+    use causeway_testkit::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
+    let mut config = cluster.client_config();
+    config
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = config.create().expect("create Kafka consumer");
+    let mut tpl = TopicPartitionList::new();
+    for topic in topics {
+        tpl.add_partition(topic, 0);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match consumer.committed_offsets(tpl.clone(), Duration::from_secs(5)) {
+            Ok(_) => return,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("offsets of group {group} not available yet: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("committed offsets of group {group} still fail after 30 s: {e}"),
+        }
+    }
+}
