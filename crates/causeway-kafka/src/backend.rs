@@ -17,7 +17,7 @@ use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::client_config::{ClientConfigError, ClientKind, translate};
-use crate::consumer::KafkaConsumer;
+use crate::consumer::{KafkaConsumer, retry_while_coordinator_loads};
 use crate::health::{BOOTSTRAP_TIMEOUT, ClientHealth, HealthContext};
 use crate::producer::KafkaProducer;
 
@@ -419,9 +419,10 @@ impl LogBackend for KafkaLog {
             for tp in &partitions {
                 tpl.add_partition(&tp.topic, tp.partition);
             }
-            let committed = consumer
-                .committed_offsets(tpl, ADMIN_TIMEOUT)
-                .map_err(|e| kafka_error(e, "Failed to read committed offsets"))?;
+            let committed = retry_while_coordinator_loads(|| {
+                consumer.committed_offsets(tpl.clone(), ADMIN_TIMEOUT)
+            })
+            .map_err(|e| kafka_error(e, "Failed to read committed offsets"))?;
             Ok(committed
                 .elements()
                 .iter()
@@ -470,8 +471,7 @@ impl LogBackend for KafkaLog {
             let consumer: BaseConsumer = config
                 .create()
                 .map_err(|e| LogError::Invalid(format!("Failed to create consumer: {e}")))?;
-            consumer
-                .commit(&tpl, CommitMode::Sync)
+            retry_while_coordinator_loads(|| consumer.commit(&tpl, CommitMode::Sync))
                 .map_err(|e| kafka_error(e, "Failed to alter committed offsets"))
         })
         .await?

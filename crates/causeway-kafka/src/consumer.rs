@@ -189,6 +189,11 @@ pub struct KafkaConsumer {
     assignment: BTreeSet<TopicPartition>,
     positions: HashMap<TopicPartition, i64>,
     max_poll_records: usize,
+    /// What was subscribed to, for re-subscribing.
+    subscription: Vec<String>,
+    /// A subscribed topic was reported missing and nothing has been assigned since.
+    topics_missing: bool,
+    last_resubscribe: Option<Instant>,
 }
 
 impl KafkaConsumer {
@@ -236,6 +241,9 @@ impl KafkaConsumer {
             assignment: BTreeSet::new(),
             positions: HashMap::new(),
             max_poll_records: max_poll_records.max(1),
+            subscription: Vec::new(),
+            topics_missing: false,
+            last_resubscribe: None,
         })
     }
 
@@ -246,6 +254,7 @@ impl KafkaConsumer {
     fn on_event(&mut self, event: GroupEvent) -> ConsumerEvent {
         match event {
             GroupEvent::Assigned(tps) => {
+                self.topics_missing = false;
                 for tp in &tps {
                     self.assignment.insert(tp.clone());
                 }
@@ -281,6 +290,9 @@ impl KafkaConsumer {
             let reason = e.to_string();
             if self.health.observe(e, &reason) || self.health.fatal().is_some() {
                 return Err(self.health.fatal().unwrap_or(LogError::Fatal(reason)));
+            }
+            if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownTopicOrPartition) {
+                self.topics_missing = true;
             }
         }
         let mut records = batch.records;
@@ -349,6 +361,29 @@ impl KafkaConsumer {
         Ok((!records.is_empty()).then_some(ConsumerEvent::Records(records)))
     }
 
+    /// While a subscribed topic is missing (typically: still being created) and nothing is assigned, asks
+    /// for its metadata every two seconds. librdkafka alone would look again only at its next periodic
+    /// refresh, minutes away, where Java's consumer retries within its backoff.
+    fn refresh_missing_topics(&mut self) {
+        if !self.topics_missing || !self.assignment.is_empty() || self.subscription.is_empty() {
+            return;
+        }
+        if self
+            .last_resubscribe
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
+        {
+            return;
+        }
+        self.last_resubscribe = Some(Instant::now());
+        let consumer = self.inner().clone();
+        let topics = self.subscription.clone();
+        tokio::task::spawn_blocking(move || {
+            for t in topics.iter().filter(|t| !t.starts_with('^')) {
+                let _ = consumer.fetch_metadata(Some(t), Duration::from_secs(5));
+            }
+        });
+    }
+
     fn release_revoke(&mut self) {
         if let Some(ack) = self.pending_ack.take() {
             let _ = ack.send(());
@@ -360,6 +395,32 @@ impl KafkaConsumer {
             c.context().closing.store(true, Ordering::SeqCst);
         }
         self.release_revoke();
+    }
+}
+
+/// Runs a group call again while the coordinator is moving or still loading its offsets (right after a
+/// broker starts), for up to [`GROUP_CALL_TIMEOUT`].
+pub(crate) fn retry_while_coordinator_loads<T>(
+    mut call: impl FnMut() -> Result<T, KafkaError>,
+) -> Result<T, KafkaError> {
+    let deadline = Instant::now() + GROUP_CALL_TIMEOUT;
+    loop {
+        match call() {
+            Err(e)
+                if Instant::now() < deadline
+                    && matches!(
+                        e.rdkafka_error_code(),
+                        Some(
+                            RDKafkaErrorCode::NotCoordinator
+                                | RDKafkaErrorCode::CoordinatorLoadInProgress
+                                | RDKafkaErrorCode::CoordinatorNotAvailable
+                        )
+                    ) =>
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -399,7 +460,9 @@ impl LogConsumer for KafkaConsumer {
         let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&refs)
-            .map_err(|e| LogError::Invalid(format!("Cannot subscribe to {topics:?}: {e}")))
+            .map_err(|e| LogError::Invalid(format!("Cannot subscribe to {topics:?}: {e}")))?;
+        self.subscription = topics;
+        Ok(())
     }
 
     async fn poll(&mut self, timeout: Duration) -> LogResult<Option<ConsumerEvent>> {
@@ -414,6 +477,7 @@ impl LogConsumer for KafkaConsumer {
         if let Some(batch) = self.finished.take() {
             return self.on_batch(batch);
         }
+        self.refresh_missing_topics();
         if self.in_flight.is_none() {
             self.revoked_during_poll.clear();
             let consumer = self.inner().clone();

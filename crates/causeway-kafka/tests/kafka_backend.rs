@@ -524,3 +524,39 @@ async fn a_revoke_waits_for_the_commit_and_a_joining_member_resumes_there() {
     );
     first.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sink_subscribed_before_its_topic_exists_starts_once_the_topic_appears() {
+    let cluster = kafka();
+    let topic = unique("late");
+    let log = plaintext_log(cluster).await;
+    let mut consumer = log
+        .consumer(ConsumerConfig {
+            group_id: unique("connect-late"),
+            client_id: "late".into(),
+            // No broker-side creation on subscribe: the topic is created by someone else, later.
+            properties: HashMap::from([("allow.auto.create.topics".into(), "false".into())]),
+        })
+        .unwrap();
+    consumer
+        .subscribe(Subscription::Topics(vec![topic.clone()]))
+        .await
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        let _ = consumer.poll(Duration::from_millis(200)).await.unwrap();
+    }
+    cluster.create_topic(&topic, 1);
+    cluster.produce(&topic, &[(None, Some(&b"late"[..]))]);
+    // librdkafka alone would notice only at its next metadata refresh, five minutes away.
+    let started = Instant::now();
+    let got = tokio::time::timeout(Duration::from_secs(20), consume(consumer.as_mut(), 1))
+        .await
+        .expect("the record arrives within seconds of the topic's creation");
+    assert_eq!(got[0].value.as_deref(), Some(&b"late"[..]));
+    eprintln!(
+        "arrived {:?} after the topic was created",
+        started.elapsed()
+    );
+    consumer.close().await.unwrap();
+}

@@ -487,9 +487,27 @@ impl KafkaCluster {
         if tpl.count() == 0 {
             return HashMap::new();
         }
-        let committed = consumer
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("committed offsets of group {group}: {e}"));
+        // Right after a broker starts, the group coordinator may still be loading: retry those answers.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let committed = loop {
+            match consumer.committed_offsets(tpl.clone(), Duration::from_secs(10)) {
+                Ok(c) => break c,
+                Err(e)
+                    if std::time::Instant::now() < deadline
+                        && matches!(
+                            e.rdkafka_error_code(),
+                            Some(
+                                RDKafkaErrorCode::NotCoordinator
+                                    | RDKafkaErrorCode::CoordinatorLoadInProgress
+                                    | RDKafkaErrorCode::CoordinatorNotAvailable
+                            )
+                        ) =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("committed offsets of group {group}: {e}"),
+            }
+        };
         committed
             .elements()
             .iter()
@@ -1303,6 +1321,17 @@ fn random_u64() -> u64 {
 
 /// A Kafka cluster id: 16 random bytes in URL-safe base64 without padding (22 characters).
 fn random_cluster_id() -> String {
+    // Kafka's own `Uuid.randomUuid()` also redraws ids that start with '-': the storage tool would read
+    // one as an option.
+    loop {
+        let id = random_base64_id();
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
+fn random_base64_id() -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let bytes = random_bytes::<16>();
     let mut bits: u32 = 0;

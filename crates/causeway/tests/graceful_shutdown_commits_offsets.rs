@@ -28,7 +28,6 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice(backend: Ba
     write_lines(&input, 0, LINES, 48);
     let topic = backend.topic("graceful");
     let snk = backend.topic("snk");
-    backend.precreate_topic(&topic).await;
     let spec = backend
         .spec(WorkerSpec {
             props: vec![("offset.flush.interval.ms".into(), "600000".into())],

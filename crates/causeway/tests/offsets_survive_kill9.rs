@@ -47,7 +47,6 @@ async fn kill9_mid_stream_loses_nothing_and_redelivers_only_whole_ranges(backend
     std::fs::write(&input, "").unwrap();
     let topic = backend.topic("crash");
     let snk = backend.topic("snk");
-    backend.precreate_topic(&topic).await;
     // On Kafka the killed worker's sink consumer stays in its group until its session times out, and the
     // restarted sink gets no partition before that (45 s by default, as with Apache's worker): the
     // broker's minimum keeps the wait short.

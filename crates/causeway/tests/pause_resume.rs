@@ -26,7 +26,6 @@ async fn pipeline(backend: Backend, dir: &Path) -> Pipeline {
     write_lines(&input, 0, 1000, 32);
     let topic = backend.topic("flow");
     let snk = backend.topic("snk");
-    backend.precreate_topic(&topic).await;
     let worker = backend.start_worker(&dir.join("worker")).await;
     let rest = &worker.rest;
     let r = rest

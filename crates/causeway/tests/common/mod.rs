@@ -315,25 +315,6 @@ impl Backend {
         }
     }
 
-    /// On Kafka, creates `topic` with one partition (what the broker's auto-creation would make) before any
-    /// connector uses it; nothing on the embedded log, which creates topics on first use.
-    ///
-    /// Why: a sink whose consumer subscribes while the broker is still auto-creating the topic for a source's
-    /// producer gets `UNKNOWN_TOPIC_OR_PARTITION` ("Subscribed topic not available"), and librdkafka then
-    /// looks again only at its next periodic metadata refresh (`topic.metadata.refresh.interval.ms`,
-    /// 5 minutes), so no record reaches the sink within the test's deadline. Tests whose subject is not
-    /// topic creation, and where source and sink start together, create the topic first.
-    pub async fn precreate_topic(self, topic: &str) {
-        if !self.is_kafka() {
-            return;
-        }
-        let cluster = self.cluster().await;
-        let topic = topic.to_owned();
-        tokio::task::spawn_blocking(move || cluster.create_topic(&topic, 1))
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    }
-
     /// Committed offsets of the sink connector `sink`'s consumer group `connect-<sink>` on `topics`.
     pub async fn sink_group_offsets(
         self,
