@@ -77,6 +77,12 @@ async fn sigterm_commits_offsets_so_a_restart_delivers_nothing_twice(backend: Ba
 
     let worker = WorkerProcess::start_on_port(&bin(), &worker_dir, &spec, port).await;
     let rest = &worker.rest;
+    // Connector files are read once REST is up (as Apache's ConnectStandalone does): wait for both.
+    wait_for("connectors from files created", STATE_TIMEOUT, || async {
+        let r = rest.get("/connectors").await;
+        (r.body.as_array().map(Vec::len) == Some(2)).then_some(())
+    })
+    .await;
     // The offsets committed on shutdown are there before anything runs again.
     let size = std::fs::metadata(&input).unwrap().len();
     let r = rest.get("/connectors/src/offsets").await;
