@@ -17,7 +17,7 @@ use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::client_config::{ClientConfigError, ClientKind, translate};
-use crate::consumer::{KafkaConsumer, retry_while_coordinator_loads};
+use crate::consumer::{KafkaConsumer, committed_offsets, retry_while_coordinator_loads};
 use crate::health::{BOOTSTRAP_TIMEOUT, ClientHealth, HealthContext};
 use crate::producer::KafkaProducer;
 
@@ -423,14 +423,7 @@ impl LogBackend for KafkaLog {
                 consumer.committed_offsets(tpl.clone(), ADMIN_TIMEOUT)
             })
             .map_err(|e| kafka_error(e, "Failed to read committed offsets"))?;
-            Ok(committed
-                .elements()
-                .iter()
-                .filter_map(|e| match e.offset() {
-                    Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
-                    _ => None,
-                })
-                .collect())
+            Ok(committed_offsets(&committed))
         })
         .await?
     }

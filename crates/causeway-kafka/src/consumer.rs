@@ -398,6 +398,17 @@ impl KafkaConsumer {
     }
 }
 
+/// The partitions of `tpl` that have a committed offset, with it.
+pub(crate) fn committed_offsets(tpl: &TopicPartitionList) -> HashMap<TopicPartition, i64> {
+    tpl.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs a group call again while the coordinator is moving or still loading its offsets (right after a
 /// broker starts), for up to [`GROUP_CALL_TIMEOUT`].
 pub(crate) fn retry_while_coordinator_loads<T>(
@@ -577,14 +588,7 @@ impl LogConsumer for KafkaConsumer {
         .await
         .map_err(|e| LogError::Fatal(format!("committed panicked: {e}")))?
         .map_err(group_error)?;
-        Ok(result
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
-                _ => None,
-            })
-            .collect())
+        Ok(committed_offsets(&result))
     }
 
     async fn close(&mut self) -> LogResult<()> {

@@ -326,7 +326,6 @@ impl Backend {
         let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            wait_group_coordinator(cluster, &group, &topics);
             cluster.group_offsets(&group, &topics)
         })
         .await
@@ -391,34 +390,5 @@ impl Backend {
         tokio::task::spawn_blocking(move || cluster.topic_partitions(&topic))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-    }
-}
-
-/// Waits (up to 30 s) until the broker answers an offset fetch for `group` without an error.
-/// [`causeway_testkit::KafkaCluster::group_offsets`] panics on any error, and right after the broker
-/// started, or right after `__consumer_offsets` was created, the group's coordinator answers
-/// `NOT_COORDINATOR` / `COORDINATOR_LOAD_IN_PROGRESS` for a moment.
-fn wait_group_coordinator(cluster: &causeway_testkit::KafkaCluster, group: &str, topics: &[&str]) {
-    use causeway_testkit::kafka::rdkafka::TopicPartitionList;
-    use causeway_testkit::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
-    let mut config = cluster.client_config();
-    config
-        .set("group.id", group)
-        .set("enable.auto.commit", "false");
-    let consumer: BaseConsumer = config.create().expect("create Kafka consumer");
-    let mut tpl = TopicPartitionList::new();
-    for topic in topics {
-        tpl.add_partition(topic, 0);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match consumer.committed_offsets(tpl.clone(), Duration::from_secs(5)) {
-            Ok(_) => return,
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("offsets of group {group} not available yet: {e}");
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("committed offsets of group {group} still fail after 30 s: {e}"),
-        }
     }
 }
