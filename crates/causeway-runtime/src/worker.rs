@@ -683,7 +683,8 @@ pub fn sink_subscription(props: &Props) -> Result<Subscription, ConnectError> {
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
     {
-        Some(re) => regex::Regex::new(&format!("^(?:{re})$"))
+        // As written: each backend anchors it for a whole-name match (Java's `matches()`).
+        Some(re) => regex::Regex::new(re)
             .map(Subscription::Pattern)
             .map_err(|e| {
                 ConnectError::config(format!(

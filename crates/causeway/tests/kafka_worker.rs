@@ -566,3 +566,102 @@ async fn sink_offsets_can_be_altered_and_reset_through_rest_on_kafka() {
     let r = rest.get("/connectors/alter-sink/offsets").await;
     assert_eq!(r.body, json!({"offsets": []}));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_whose_cluster_override_is_unreachable_fail_with_a_readable_trace() {
+    let cluster = kafka();
+    let tmp = temp_dir();
+    let worker = WorkerProcess::start(
+        &bin(),
+        &tmp.path().join("worker"),
+        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
+    )
+    .await;
+    let nowhere = format!("127.0.0.1:{}", causeway_testkit::free_port());
+    let input = tmp.path().join("in.txt");
+    write_lines(&input, 0, 10, 10);
+    let mut source = source_config(&input, &unique("nowhere"));
+    source["producer.override.bootstrap.servers"] = json!(nowhere);
+    let mut sink = sink_config(&tmp.path().join("out.txt"), &unique("nowhere"));
+    sink["consumer.override.bootstrap.servers"] = json!(nowhere);
+    for (name, config) in [("lost-source", source), ("lost-sink", sink)] {
+        let r = worker
+            .rest
+            .put(&format!("/connectors/{name}/config"), config)
+            .await;
+        expect_status(&r, 201, name);
+    }
+    for name in ["lost-source", "lost-sink"] {
+        let trace = wait_for(
+            &format!("{name} task FAILED"),
+            Duration::from_secs(45),
+            || async {
+                let s = worker
+                    .rest
+                    .get(&format!("/connectors/{name}/status"))
+                    .await
+                    .body;
+                (s["tasks"][0]["state"] == "FAILED")
+                    .then(|| s["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+            },
+        )
+        .await;
+        assert!(
+            trace.contains("Could not reach any broker of bootstrap.servers"),
+            "{name}: {trace}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sink_with_topics_regex_reads_every_matching_topic() {
+    let cluster = kafka();
+    let tmp = temp_dir();
+    let prefix = unique("regex");
+    let (a, b, other) = (
+        format!("{prefix}-a"),
+        format!("{prefix}-b"),
+        format!("x{prefix}-c"),
+    );
+    for (topic, value) in [(&a, "from-a"), (&b, "from-b"), (&other, "not-matched")] {
+        cluster.create_topic(topic, 1);
+        cluster.produce(topic, &[(None, Some(value.as_bytes()))]);
+    }
+    let worker = WorkerProcess::start(
+        &bin(),
+        &tmp.path().join("worker"),
+        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
+    )
+    .await;
+    let output = tmp.path().join("out.txt");
+    let r = worker
+        .rest
+        .put(
+            "/connectors/regex-sink/config",
+            json!({
+                "connector.class": "FileStreamSink",
+                "file": output.display().to_string(),
+                "topics.regex": format!("{prefix}-.*"),
+            }),
+        )
+        .await;
+    expect_status(&r, 201, "sink with topics.regex");
+    let mut lines = wait_lines_or_dump(&worker, &output, 2, DATA_TIMEOUT).await;
+    lines.sort();
+    assert_eq!(lines, vec!["from-a", "from-b"]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        read_lines(&output).len(),
+        2,
+        "the unmatched topic stays unread"
+    );
+    let topics = worker.rest.get("/connectors/regex-sink/topics").await.body;
+    let mut seen: Vec<String> = topics["regex-sink"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec![a, b]);
+}
