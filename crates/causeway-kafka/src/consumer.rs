@@ -193,7 +193,7 @@ pub struct KafkaConsumer {
     subscription: Vec<String>,
     /// A subscribed topic was reported missing and nothing has been assigned since.
     topics_missing: bool,
-    last_resubscribe: Option<Instant>,
+    last_lookup: Option<Instant>,
 }
 
 impl KafkaConsumer {
@@ -243,7 +243,7 @@ impl KafkaConsumer {
             max_poll_records: max_poll_records.max(1),
             subscription: Vec::new(),
             topics_missing: false,
-            last_resubscribe: None,
+            last_lookup: None,
         })
     }
 
@@ -361,25 +361,33 @@ impl KafkaConsumer {
         Ok((!records.is_empty()).then_some(ConsumerEvent::Records(records)))
     }
 
-    /// While a subscribed topic is missing (typically: still being created) and nothing is assigned, asks
-    /// for its metadata every two seconds. librdkafka alone would look again only at its next periodic
-    /// refresh, minutes away, where Java's consumer retries within its backoff.
+    /// While a subscribed topic is missing (typically: still being created) and nothing is assigned, looks
+    /// it up every two seconds. librdkafka alone notices a topic created after the subscription only at its
+    /// periodic metadata refresh (`topic.metadata.refresh.interval.ms`, five minutes), where Java's consumer
+    /// retries within its backoff; a lookup refreshes the client's metadata cache, which the group follows.
     fn refresh_missing_topics(&mut self) {
         if !self.topics_missing || !self.assignment.is_empty() || self.subscription.is_empty() {
             return;
         }
         if self
-            .last_resubscribe
+            .last_lookup
             .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
         {
             return;
         }
-        self.last_resubscribe = Some(Instant::now());
+        self.last_lookup = Some(Instant::now());
         let consumer = self.inner().clone();
         let topics = self.subscription.clone();
         tokio::task::spawn_blocking(move || {
             for t in topics.iter().filter(|t| !t.starts_with('^')) {
-                let _ = consumer.fetch_metadata(Some(t), Duration::from_secs(5));
+                let found = consumer
+                    .fetch_metadata(Some(t), Duration::from_secs(5))
+                    .is_ok_and(|md| {
+                        md.topics()
+                            .iter()
+                            .any(|m| m.name() == t && m.error().is_none())
+                    });
+                tracing::debug!(topic = %t, found, "Looked up a missing subscribed topic");
             }
         });
     }
