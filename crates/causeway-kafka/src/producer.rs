@@ -1,6 +1,6 @@
 //! [`KafkaProducer`]: a librdkafka producer whose delivery reports complete [`DeliveryFuture`]s.
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use causeway_log::{
@@ -67,7 +67,7 @@ fn delivery_error(e: &KafkaError) -> LogError {
 
 /// A producer on a Kafka cluster.
 pub struct KafkaProducer {
-    inner: Option<ThreadedProducer<DeliveryContext>>,
+    inner: Option<Arc<ThreadedProducer<DeliveryContext>>>,
     health: Arc<ClientHealth>,
 }
 
@@ -80,40 +80,52 @@ impl KafkaProducer {
                 health: health.clone(),
             })
             .map_err(|e| LogError::Invalid(format!("Failed to create producer: {e}")))?;
-        watch_bootstrap(inner.clone(), health.clone());
+        let inner = Arc::new(inner);
+        watch_health(Arc::downgrade(&inner), health.clone());
         Ok(KafkaProducer {
             inner: Some(inner),
             health,
         })
     }
 
-    fn inner(&self) -> &ThreadedProducer<DeliveryContext> {
+    fn inner(&self) -> &Arc<ThreadedProducer<DeliveryContext>> {
         self.inner.as_ref().expect("present until drop")
     }
 }
 
-/// Fails the client if no broker answers a metadata request within [`BOOTSTRAP_TIMEOUT`], and then fails
-/// what is queued so tasks waiting on acknowledgements see the reason.
-fn watch_bootstrap(producer: ThreadedProducer<DeliveryContext>, health: Arc<ClientHealth>) {
+/// Watches a producer for as long as it lives: fails it if no broker answers within [`BOOTSTRAP_TIMEOUT`],
+/// and once it has failed (that, or a rejected login seen by the error callback) fails what is queued, so a
+/// task waiting on acknowledgements learns the reason at once.
+fn watch_health(producer: Weak<ThreadedProducer<DeliveryContext>>, health: Arc<ClientHealth>) {
+    let started = Instant::now();
     let spawned = std::thread::Builder::new()
-        .name("kafka-bootstrap-check".into())
+        .name("kafka-producer-health".into())
         .spawn(move || {
-            match producer.client().fetch_metadata(None, BOOTSTRAP_TIMEOUT) {
-                Ok(_) => health.mark_connected(),
-                Err(e) if health.fatal().is_none() && !health.connected() => {
-                    health.set_fatal(LogError::Fatal(format!(
-                        "Could not reach any broker of bootstrap.servers within {} s: {e}",
-                        BOOTSTRAP_TIMEOUT.as_secs()
-                    )));
+            loop {
+                let Some(p) = producer.upgrade() else { return };
+                if health.fatal().is_some() {
+                    p.purge(PurgeConfig::default().queue().inflight());
+                    return;
                 }
-                Err(_) => {}
-            }
-            if health.fatal().is_some() {
-                producer.purge(PurgeConfig::default().queue().inflight());
+                if !health.connected() {
+                    match p.client().fetch_metadata(None, Duration::from_millis(250)) {
+                        Ok(_) => health.mark_connected(),
+                        Err(e) if started.elapsed() >= BOOTSTRAP_TIMEOUT => {
+                            health.set_fatal(LogError::Fatal(format!(
+                                "Could not reach any broker of bootstrap.servers within {} s: {e}",
+                                BOOTSTRAP_TIMEOUT.as_secs()
+                            )));
+                        }
+                        Err(_) => {}
+                    }
+                } else {
+                    drop(p);
+                    std::thread::sleep(Duration::from_millis(250));
+                }
             }
         });
     if let Err(e) = spawned {
-        tracing::warn!(error = %e, "Cannot start the bootstrap check thread");
+        tracing::warn!(error = %e, "Cannot start the producer health thread");
     }
 }
 
