@@ -155,6 +155,10 @@ async fn sasl_plain_and_scram_workers_run_pipelines_and_wrong_passwords_are_refu
             "{mechanism}: task failed {:?} after creation",
             started.elapsed()
         );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{mechanism}: a rejected login fails the task within seconds, not after the bootstrap timeout"
+        );
         drop(worker);
 
         // A worker with the wrong password does not start, and says why.
