@@ -91,7 +91,15 @@ impl KafkaSettings {
 
     /// librdkafka properties of an admin client.
     pub fn admin_config(&self) -> Result<ClientConfig, ClientConfigError> {
-        let merged = self.layered(&[], &self.admin, &HashMap::new());
+        self.admin_config_with(&HashMap::new())
+    }
+
+    /// librdkafka properties of an admin client with a connector's `admin.override.*` settings on top.
+    pub fn admin_config_with(
+        &self,
+        overrides: &HashMap<String, String>,
+    ) -> Result<ClientConfig, ClientConfigError> {
+        let merged = self.layered(&[], &self.admin, overrides);
         Ok(to_client_config(translate(&merged, ClientKind::Admin)?))
     }
 
@@ -209,6 +217,33 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| LogError::Fatal(format!("Kafka client call panicked: {e}")))
 }
 
+/// Creates a topic with `admin`; `Ok(false)` if it already existed.
+async fn create_topic_on(admin: &AdminClient<HealthContext>, topic: NewTopic) -> LogResult<bool> {
+    let name = topic.name.clone();
+    let results = {
+        let configs: Vec<(String, String)> = topic.configs.into_iter().collect();
+        let mut new = RdNewTopic::new(
+            &topic.name,
+            topic.partitions.unwrap_or(-1),
+            TopicReplication::Fixed(topic.replication_factor.map_or(-1, i32::from)),
+        );
+        for (k, v) in &configs {
+            new = new.set(k, v);
+        }
+        let opts = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
+        admin.create_topics([&new], &opts).await
+    }
+    .map_err(|e| kafka_error(e, &format!("Failed to create topic {name}")))?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+        Some(Err((_, code))) => Err(admin_error(code, &format!("Failed to create topic {name}"))),
+        None => Err(LogError::Fatal(format!(
+            "Creating topic {name} returned no result"
+        ))),
+    }
+}
+
 /// A worker's log on a Kafka cluster.
 pub struct KafkaLog {
     settings: KafkaSettings,
@@ -320,32 +355,30 @@ impl LogBackend for KafkaLog {
     }
 
     async fn create_topic(&self, topic: NewTopic) -> LogResult<bool> {
-        let admin = self.admin.clone();
-        let name = topic.name.clone();
-        let results = {
-            let configs: Vec<(String, String)> = topic.configs.into_iter().collect();
-            let mut new = RdNewTopic::new(
-                &topic.name,
-                topic.partitions.unwrap_or(-1),
-                TopicReplication::Fixed(topic.replication_factor.map_or(-1, i32::from)),
-            );
-            for (k, v) in &configs {
-                new = new.set(k, v);
-            }
-            let opts = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
-            admin.create_topics([&new], &opts).await
+        create_topic_on(&self.admin, topic).await
+    }
+
+    async fn create_topic_with(
+        &self,
+        topic: NewTopic,
+        admin_overrides: &HashMap<String, String>,
+    ) -> LogResult<bool> {
+        if admin_overrides.is_empty() {
+            return self.create_topic(topic).await;
         }
-        .map_err(|e| kafka_error(e, &format!("Failed to create topic {name}")))?;
-        match results.into_iter().next() {
-            Some(Ok(_)) => Ok(true),
-            Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
-            Some(Err((_, code))) => {
-                Err(admin_error(code, &format!("Failed to create topic {name}")))
-            }
-            None => Err(LogError::Fatal(format!(
-                "Creating topic {name} returned no result"
-            ))),
-        }
+        let config = self
+            .settings
+            .admin_config_with(admin_overrides)
+            .map_err(config_error)?;
+        let admin: AdminClient<HealthContext> = config
+            .create_with_context(HealthContext {
+                health: ClientHealth::new(),
+            })
+            .map_err(|e| LogError::Invalid(format!("Failed to create admin client: {e}")))?;
+        let result = create_topic_on(&admin, topic).await;
+        // Dropping an admin client joins its polling thread.
+        let _ = blocking(move || drop(admin)).await;
+        result
     }
 
     async fn partition_count(&self, topic: &str) -> LogResult<Option<i32>> {

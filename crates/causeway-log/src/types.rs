@@ -303,6 +303,17 @@ pub trait LogBackend: Send + Sync {
     /// Creates a topic; `Ok(false)` if it already existed.
     async fn create_topic(&self, topic: NewTopic) -> LogResult<bool>;
 
+    /// As [`LogBackend::create_topic`], with a connector's own admin client settings
+    /// (`admin.override.*`, prefix removed). Backends without client settings ignore them.
+    async fn create_topic_with(
+        &self,
+        topic: NewTopic,
+        admin_overrides: &HashMap<String, String>,
+    ) -> LogResult<bool> {
+        let _ = admin_overrides;
+        self.create_topic(topic).await
+    }
+
     /// Number of partitions of a topic, or `None` if it does not exist.
     async fn partition_count(&self, topic: &str) -> LogResult<Option<i32>>;
 

@@ -11,7 +11,7 @@ use causeway_api::{
 use causeway_log::{ConsumerConfig, LogBackend, ProducerConfig, Subscription};
 
 use crate::client_overrides::{
-    CONSUMER_OVERRIDES_PREFIX, PRODUCER_OVERRIDES_PREFIX, client_overrides,
+    ADMIN_OVERRIDES_PREFIX, CONSUMER_OVERRIDES_PREFIX, PRODUCER_OVERRIDES_PREFIX, client_overrides,
 };
 use crate::task::TopicCreator;
 use crate::topic_creation::TopicCreation;
@@ -539,8 +539,13 @@ impl Worker {
                 };
                 SourceTaskLoop {
                     task: task(),
-                    topic_creation: topic_creation
-                        .map(|tc| TopicCreator::new(tc, self.log.clone())),
+                    topic_creation: topic_creation.map(|tc| {
+                        TopicCreator::new(
+                            tc,
+                            self.log.clone(),
+                            client_overrides(connector_props, ADMIN_OVERRIDES_PREFIX),
+                        )
+                    }),
                     props,
                     context,
                     chain,

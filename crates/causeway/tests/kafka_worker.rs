@@ -669,3 +669,41 @@ async fn a_sink_with_topics_regex_reads_every_matching_topic() {
     seen.sort();
     assert_eq!(seen, vec![a, b]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn topic_creation_uses_the_connectors_admin_overrides() {
+    let cluster = kafka();
+    let tmp = temp_dir();
+    let worker = WorkerProcess::start(
+        &bin(),
+        &tmp.path().join("worker"),
+        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
+    )
+    .await;
+    let input = tmp.path().join("in.txt");
+    write_lines(&input, 0, 5, 10);
+    let mut config = source_config(&input, &unique("admin-override"));
+    config["topic.creation.default.replication.factor"] = json!("1");
+    config["topic.creation.default.partitions"] = json!("1");
+    // An admin setting Causeway refuses: it must be the connector's admin client that creates the topic.
+    config["admin.override.sasl.mechanism"] = json!("GSSAPI");
+    let r = worker
+        .rest
+        .put("/connectors/admin-override/config", config)
+        .await;
+    expect_status(&r, 201, "create");
+    let trace = wait_for("task FAILED", STATE_TIMEOUT, || async {
+        let s = worker
+            .rest
+            .get("/connectors/admin-override/status")
+            .await
+            .body;
+        (s["tasks"][0]["state"] == "FAILED")
+            .then(|| s["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+    })
+    .await;
+    assert!(
+        trace.contains("Task failed to create new topic") && trace.contains("GSSAPI"),
+        "{trace}"
+    );
+}

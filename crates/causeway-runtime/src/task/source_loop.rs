@@ -1,4 +1,4 @@
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,15 +161,22 @@ impl SubmittedRecords {
 pub struct TopicCreator {
     settings: TopicCreation,
     log: Arc<dyn LogBackend>,
+    /// The connector's `admin.override.*` settings, prefix removed.
+    admin_overrides: HashMap<String, String>,
     known: HashSet<String>,
 }
 
 impl TopicCreator {
-    /// Creates topics on `log` as `settings` say.
-    pub fn new(settings: TopicCreation, log: Arc<dyn LogBackend>) -> Self {
+    /// Creates topics on `log` as `settings` say, with the connector's own admin settings.
+    pub fn new(
+        settings: TopicCreation,
+        log: Arc<dyn LogBackend>,
+        admin_overrides: HashMap<String, String>,
+    ) -> Self {
         TopicCreator {
             settings,
             log,
+            admin_overrides,
             known: HashSet::new(),
         }
     }
@@ -191,7 +198,11 @@ impl TopicCreator {
             new_topic.configs
         );
         tracing::info!(topic, group = %group.name, "Creating topic for source connector");
-        match self.log.create_topic(new_topic).await {
+        match self
+            .log
+            .create_topic_with(new_topic, &self.admin_overrides)
+            .await
+        {
             Ok(true) => tracing::info!(topic, "Created topic {describe}"),
             Ok(false) => tracing::info!(topic, "Found existing topic '{topic}'"),
             Err(e) => {
