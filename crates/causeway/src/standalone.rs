@@ -28,6 +28,7 @@ pub(crate) fn plugins() -> PluginRegistry {
     let mut all = Vec::new();
     all.extend(causeway_connectors_file::plugins());
     all.extend(causeway_converters::plugins());
+    all.extend(causeway_transforms::plugins());
     PluginRegistry::new(all)
 }
 

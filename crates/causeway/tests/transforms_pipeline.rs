@@ -1,0 +1,118 @@
+//! Transforms and predicates in real pipelines, on the embedded log and on the broker: a source renames its
+//! topic with RegexRouter; a sink drops records with Filter under a predicate, and their offsets still commit.
+mod common;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regex_router_and_predicated_filter_embedded() {
+    regex_router_and_predicated_filter(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regex_router_and_predicated_filter_on_kafka() {
+    regex_router_and_predicated_filter(Backend::Kafka).await;
+}
+
+async fn regex_router_and_predicated_filter(backend: Backend) {
+    const LINES: usize = 200;
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let input = dir.join("in.txt");
+    write_lines(&input, 0, LINES, 20);
+    let topic = backend.topic("raw");
+    let routed = format!("mysql-debezium-{topic}");
+    let keep = backend.topic("keep");
+    let drop_all = backend.topic("dropall");
+    let worker = backend.start_worker(&dir.join("worker")).await;
+    let rest = &worker.rest;
+
+    let mut source = source_config(&input, &topic);
+    source["transforms"] = json!("addTopicPrefix");
+    source["transforms.addTopicPrefix.type"] =
+        json!("org.apache.kafka.connect.transforms.RegexRouter");
+    source["transforms.addTopicPrefix.regex"] = json!("(.*)");
+    source["transforms.addTopicPrefix.replacement"] = json!("mysql-debezium-$1");
+    expect_status(
+        &rest.put("/connectors/src/config", source).await,
+        201,
+        "source",
+    );
+
+    // One sink keeps everything (the filter's predicate never matches the routed topic)...
+    let kept = dir.join("kept.txt");
+    let mut sink = sink_config(&kept, &routed);
+    sink["transforms"] = json!("skip");
+    sink["transforms.skip.type"] = json!("Filter");
+    sink["transforms.skip.predicate"] = json!("isRaw");
+    sink["predicates"] = json!("isRaw");
+    sink["predicates.isRaw.type"] = json!("TopicNameMatches");
+    sink["predicates.isRaw.pattern"] = json!(topic.replace('.', "\\."));
+    expect_status(
+        &rest.put(&format!("/connectors/{keep}/config"), sink).await,
+        201,
+        "keeping sink",
+    );
+
+    // ...the other drops everything (negated predicate), yet commits its offsets.
+    let dropped = dir.join("dropped.txt");
+    let mut sink = sink_config(&dropped, &routed);
+    sink["transforms"] = json!("skip");
+    sink["transforms.skip.type"] = json!("org.apache.kafka.connect.transforms.Filter");
+    sink["transforms.skip.predicate"] = json!("isRaw");
+    sink["transforms.skip.negate"] = json!("true");
+    sink["predicates"] = json!("isRaw");
+    sink["predicates.isRaw.type"] =
+        json!("org.apache.kafka.connect.transforms.predicates.TopicNameMatches");
+    sink["predicates.isRaw.pattern"] = json!(topic.replace('.', "\\."));
+    expect_status(
+        &rest
+            .put(&format!("/connectors/{drop_all}/config"), sink)
+            .await,
+        201,
+        "dropping sink",
+    );
+
+    let lines = wait_lines_or_dump(&worker, &kept, LINES, DATA_TIMEOUT).await;
+    assert_eq!(lines, read_lines(&input));
+    let r = rest.get("/connectors/src/topics").await;
+    assert_eq!(
+        r.body,
+        json!({"src": {"topics": [routed.clone()]}}),
+        "the source wrote to the routed topic only"
+    );
+    wait_for(
+        "dropping sink committed past every record",
+        STATE_TIMEOUT,
+        || async {
+            let r = rest.get(&format!("/connectors/{drop_all}/offsets")).await;
+            (r.body["offsets"][0]["offset"]["kafka_offset"] == LINES).then_some(())
+        },
+    )
+    .await;
+    assert!(
+        read_lines(&dropped).is_empty(),
+        "every record was filtered out"
+    );
+
+    // Validation knows the transforms' own keys.
+    let mut bad = sink_config(&dropped, &routed);
+    bad["name"] = json!("bad");
+    bad["transforms"] = json!("route");
+    bad["transforms.route.type"] = json!("RegexRouter");
+    let r = rest
+        .put("/connector-plugins/FileStreamSink/config/validate", bad)
+        .await;
+    expect_status(&r, 200, "validate");
+    let errors: Vec<String> = r.body["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["value"]["errors"].as_array().cloned().unwrap_or_default())
+        .map(|e| e.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        errors.contains(&"Missing required configuration \"transforms.route.regex\" which has no default value.".to_owned()),
+        "{errors:?}"
+    );
+}
