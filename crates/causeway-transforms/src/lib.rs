@@ -1,22 +1,35 @@
 //! Apache Kafka Connect's single message transforms and predicates, registered under their Java class names
 //! (`org.apache.kafka.connect.transforms.RegexRouter` …) with Apache's config keys, defaults and messages.
 //!
-//! This first slice holds the predicates (`HasHeaderKey`, `RecordIsTombstone`, `TopicNameMatches`) and the
-//! transforms that need no schema work (`Filter`, `RegexRouter`, `DropHeaders`).
+//! So far: the predicates (`HasHeaderKey`, `RecordIsTombstone`, `TopicNameMatches`) and the transforms
+//! `DropHeaders`, `ExtractField`, `Filter`, `HeaderFrom`, `HoistField`, `InsertHeader`, `RegexRouter`,
+//! `SetSchemaMetadata` and `ValueToKey`.
 #![warn(missing_docs)]
 
 mod drop_headers;
+mod extract_field;
 mod filter;
+mod header_from;
+mod hoist_field;
+mod insert_header;
 mod java_regex;
 mod predicates;
 mod regex_router;
+mod set_schema_metadata;
+mod value_to_key;
 
 use causeway_api::{PluginDescriptor, PluginFactory, VERSION};
 
 pub use self::drop_headers::DropHeaders;
+pub use self::extract_field::ExtractField;
 pub use self::filter::Filter;
+pub use self::header_from::HeaderFrom;
+pub use self::hoist_field::HoistField;
+pub use self::insert_header::InsertHeader;
 pub use self::predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use self::regex_router::RegexRouter;
+pub use self::set_schema_metadata::SetSchemaMetadata;
+pub use self::value_to_key::ValueToKey;
 
 /// Every transform and predicate of this crate.
 pub fn plugins() -> Vec<PluginDescriptor> {
@@ -39,6 +52,42 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         }),
         transform("org.apache.kafka.connect.transforms.DropHeaders", || {
             Box::new(DropHeaders::default())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.ExtractField$Key",
+            || Box::new(ExtractField::key()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+            || Box::new(ExtractField::value()),
+        ),
+        transform("org.apache.kafka.connect.transforms.HeaderFrom$Key", || {
+            Box::new(HeaderFrom::key())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            || Box::new(HeaderFrom::value()),
+        ),
+        transform("org.apache.kafka.connect.transforms.HoistField$Key", || {
+            Box::new(HoistField::key())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.HoistField$Value",
+            || Box::new(HoistField::value()),
+        ),
+        transform("org.apache.kafka.connect.transforms.InsertHeader", || {
+            Box::new(InsertHeader::default())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+            || Box::new(SetSchemaMetadata::key()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+            || Box::new(SetSchemaMetadata::value()),
+        ),
+        transform("org.apache.kafka.connect.transforms.ValueToKey", || {
+            Box::new(ValueToKey::default())
         }),
         predicate(
             "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",

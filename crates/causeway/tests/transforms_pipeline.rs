@@ -28,7 +28,10 @@ async fn regex_router_and_predicated_filter(backend: Backend) {
     let rest = &worker.rest;
 
     let mut source = source_config(&input, &topic);
-    source["transforms"] = json!("addTopicPrefix");
+    source["transforms"] = json!("addTopicPrefix,tag");
+    source["transforms.tag.type"] = json!("InsertHeader");
+    source["transforms.tag.header"] = json!("MessageSource");
+    source["transforms.tag.value.literal"] = json!("file-source");
     source["transforms.addTopicPrefix.type"] =
         json!("org.apache.kafka.connect.transforms.RegexRouter");
     source["transforms.addTopicPrefix.regex"] = json!("(.*)");
@@ -94,6 +97,49 @@ async fn regex_router_and_predicated_filter(backend: Backend) {
         read_lines(&dropped).is_empty(),
         "every record was filtered out"
     );
+
+    if backend.is_kafka() {
+        // Read back by an independent client: routed topic, values and the inserted header, byte for byte.
+        let records = backend.read_topic(&routed, LINES, DATA_TIMEOUT).await;
+        let expected = read_lines(&input);
+        assert_eq!(records.len(), LINES);
+        for (r, line) in records.iter().zip(&expected) {
+            assert_eq!(r.value.as_deref(), Some(line.as_bytes()));
+            assert_eq!(
+                r.headers,
+                vec![("MessageSource".to_owned(), Some(b"file-source".to_vec()))]
+            );
+        }
+    }
+
+    // Every transform and predicate is listed with its type.
+    let plugins = rest
+        .get("/connector-plugins?connectorsOnly=false")
+        .await
+        .body;
+    for (class, ty) in [
+        (
+            "org.apache.kafka.connect.transforms.HoistField$Value",
+            "transformation",
+        ),
+        (
+            "org.apache.kafka.connect.transforms.InsertHeader",
+            "transformation",
+        ),
+        (
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "predicate",
+        ),
+    ] {
+        assert!(
+            plugins
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["class"] == class && p["type"] == ty),
+            "{class} listed as {ty}: {plugins}"
+        );
+    }
 
     // Validation knows the transforms' own keys.
     let mut bad = sink_config(&dropped, &routed);
