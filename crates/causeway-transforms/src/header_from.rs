@@ -236,7 +236,7 @@ impl Transformation for HeaderFrom {
     }
 
     fn config(&self) -> ConfigDef {
-        ConfigDef::new()
+        crate::with_replace_null_with_default(ConfigDef::new()
             .define_required(
                 "fields",
                 ConfigType::List,
@@ -258,15 +258,7 @@ impl Transformation for HeaderFrom {
                 "Either <code>move</code> if the fields are to be moved to the headers (removed from the key/value), \
                  or <code>copy</code> if the fields are to be copied to the headers (retained in the key/value).",
             )
-            .with_last(|k| k.validator(validators::one_of(&["move", "copy"])))
-            .define(
-                "replace.null.with.default",
-                ConfigType::Boolean,
-                "true",
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. \
-                 When set to true, the default value is used, otherwise null is used.",
-            )
+            .with_last(|k| k.validator(validators::one_of(&["move", "copy"]))))
     }
 }
 

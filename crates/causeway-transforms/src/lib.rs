@@ -31,6 +31,20 @@ pub use self::regex_router::RegexRouter;
 pub use self::set_schema_metadata::SetSchemaMetadata;
 pub use self::value_to_key::ValueToKey;
 
+/// Adds `replace.null.with.default` (KIP-1040), which several transforms share.
+pub(crate) fn with_replace_null_with_default(
+    def: causeway_api::config::ConfigDef,
+) -> causeway_api::config::ConfigDef {
+    def.define(
+        "replace.null.with.default",
+        causeway_api::config::ConfigType::Boolean,
+        "true",
+        causeway_api::config::Importance::Medium,
+        "Whether to replace fields that have a default value and that are null to the default value. \
+         When set to true, the default value is used, otherwise null is used.",
+    )
+}
+
 /// Every transform and predicate of this crate.
 pub fn plugins() -> Vec<PluginDescriptor> {
     let transform = |class_name, f| PluginDescriptor {

@@ -111,27 +111,21 @@ impl Transformation for SetSchemaMetadata {
     }
 
     fn config(&self) -> ConfigDef {
-        ConfigDef::new()
-            .define_null(
-                "schema.name",
-                ConfigType::String,
-                Importance::High,
-                "Schema name to set.",
-            )
-            .define_null(
-                "schema.version",
-                ConfigType::Int,
-                Importance::High,
-                "Schema version to set.",
-            )
-            .define(
-                "replace.null.with.default",
-                ConfigType::Boolean,
-                "true",
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. \
-                 When set to true, the default value is used, otherwise null is used.",
-            )
+        crate::with_replace_null_with_default(
+            ConfigDef::new()
+                .define_null(
+                    "schema.name",
+                    ConfigType::String,
+                    Importance::High,
+                    "Schema name to set.",
+                )
+                .define_null(
+                    "schema.version",
+                    ConfigType::Int,
+                    Importance::High,
+                    "Schema version to set.",
+                ),
+        )
     }
 }
 
