@@ -1,34 +1,47 @@
 //! Apache Kafka Connect's single message transforms and predicates, registered under their Java class names
 //! (`org.apache.kafka.connect.transforms.RegexRouter` …) with Apache's config keys, defaults and messages.
 //!
-//! So far: the predicates (`HasHeaderKey`, `RecordIsTombstone`, `TopicNameMatches`) and the transforms
-//! `DropHeaders`, `ExtractField`, `Filter`, `HeaderFrom`, `HoistField`, `InsertHeader`, `RegexRouter`,
-//! `SetSchemaMetadata` and `ValueToKey`.
+//! So far: the predicates (`HasHeaderKey`, `RecordIsTombstone`, `TopicNameMatches`) and every transform
+//! Apache ships except `TimestampConverter`: `Cast`, `DropHeaders`, `ExtractField`, `Filter`, `Flatten`,
+//! `HeaderFrom`, `HoistField`, `InsertField`, `InsertHeader`, `MaskField`, `RegexRouter`, `ReplaceField`,
+//! `SetSchemaMetadata`, `TimestampRouter` and `ValueToKey`.
 #![warn(missing_docs)]
 
+mod cast;
 mod drop_headers;
 mod extract_field;
 mod filter;
+mod flatten;
 mod header_from;
 mod hoist_field;
+mod insert_field;
 mod insert_header;
 mod java_regex;
+mod mask_field;
 mod predicates;
 mod regex_router;
+mod replace_field;
 mod set_schema_metadata;
+mod timestamp_router;
 mod value_to_key;
 
 use causeway_api::{PluginDescriptor, PluginFactory, VERSION};
 
+pub use self::cast::Cast;
 pub use self::drop_headers::DropHeaders;
 pub use self::extract_field::ExtractField;
 pub use self::filter::Filter;
+pub use self::flatten::Flatten;
 pub use self::header_from::HeaderFrom;
 pub use self::hoist_field::HoistField;
+pub use self::insert_field::InsertField;
 pub use self::insert_header::InsertHeader;
+pub use self::mask_field::MaskField;
 pub use self::predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use self::regex_router::RegexRouter;
+pub use self::replace_field::ReplaceField;
 pub use self::set_schema_metadata::SetSchemaMetadata;
+pub use self::timestamp_router::TimestampRouter;
 pub use self::value_to_key::ValueToKey;
 
 /// Adds `replace.null.with.default` (KIP-1040), which several transforms share.
@@ -103,6 +116,45 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         transform("org.apache.kafka.connect.transforms.ValueToKey", || {
             Box::new(ValueToKey::default())
         }),
+        transform("org.apache.kafka.connect.transforms.Cast$Key", || {
+            Box::new(Cast::key())
+        }),
+        transform("org.apache.kafka.connect.transforms.Cast$Value", || {
+            Box::new(Cast::value())
+        }),
+        transform("org.apache.kafka.connect.transforms.Flatten$Key", || {
+            Box::new(Flatten::key())
+        }),
+        transform("org.apache.kafka.connect.transforms.Flatten$Value", || {
+            Box::new(Flatten::value())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.InsertField$Key",
+            || Box::new(InsertField::key()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+            || Box::new(InsertField::value()),
+        ),
+        transform("org.apache.kafka.connect.transforms.MaskField$Key", || {
+            Box::new(MaskField::key())
+        }),
+        transform(
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+            || Box::new(MaskField::value()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.ReplaceField$Key",
+            || Box::new(ReplaceField::key()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            || Box::new(ReplaceField::value()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.TimestampRouter",
+            || Box::new(TimestampRouter::default()),
+        ),
         predicate(
             "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
             || Box::new(HasHeaderKey::default()),
