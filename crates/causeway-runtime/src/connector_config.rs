@@ -565,10 +565,17 @@ pub fn validate_connector_config(
             _ => continue,
         };
         let prefix = format!("{key}.");
-        let sub: Props = props
+        let mut sub: Props = props
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_owned(), v.clone())))
             .collect();
+        // As `AbstractHerder.validateConverterConfig`: the worker says which side the converter serves.
+        let side = match key {
+            KEY_CONVERTER_CONFIG => "key",
+            VALUE_CONVERTER_CONFIG => "value",
+            _ => "header",
+        };
+        sub.insert("converter.type".into(), side.into());
         let values = def.validate(&sub);
         let keys: Vec<&ConfigKey> = def.keys().iter().collect();
         for g in def.groups() {

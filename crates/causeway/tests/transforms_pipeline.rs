@@ -162,3 +162,63 @@ async fn regex_router_and_predicated_filter(backend: Backend) {
         "{errors:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schemaful_chain_hoists_and_inserts_fields_embedded() {
+    schemaful_chain_hoists_and_inserts_fields(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schemaful_chain_hoists_and_inserts_fields_on_kafka() {
+    schemaful_chain_hoists_and_inserts_fields(Backend::Kafka).await;
+}
+
+/// A source's String values become Structs (HoistField), gain a static field (InsertField) and a cast-free
+/// rename (ReplaceField), and leave as schemaless JSON; the sink writes that JSON as text.
+async fn schemaful_chain_hoists_and_inserts_fields(backend: Backend) {
+    const LINES: usize = 50;
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let input = dir.join("in.txt");
+    write_lines(&input, 0, LINES, 16);
+    let topic = backend.topic("structs");
+    let snk = backend.topic("snk");
+    let worker = backend.start_worker(&dir.join("worker")).await;
+    let rest = &worker.rest;
+
+    let mut source = source_config(&input, &topic);
+    source["value.converter"] = json!("org.apache.kafka.connect.json.JsonConverter");
+    source["value.converter.schemas.enable"] = json!("false");
+    source["transforms"] = json!("hoist,origin,rename");
+    source["transforms.hoist.type"] = json!("org.apache.kafka.connect.transforms.HoistField$Value");
+    source["transforms.hoist.field"] = json!("line");
+    source["transforms.origin.type"] =
+        json!("org.apache.kafka.connect.transforms.InsertField$Value");
+    source["transforms.origin.static.field"] = json!("origin");
+    source["transforms.origin.static.value"] = json!("file");
+    source["transforms.rename.type"] =
+        json!("org.apache.kafka.connect.transforms.ReplaceField$Value");
+    source["transforms.rename.renames"] = json!("line:text");
+    expect_status(
+        &rest.put("/connectors/src/config", source).await,
+        201,
+        "source",
+    );
+    let output = dir.join("out.txt");
+    expect_status(
+        &rest
+            .put(
+                &format!("/connectors/{snk}/config"),
+                sink_config(&output, &topic),
+            )
+            .await,
+        201,
+        "sink",
+    );
+    let lines = wait_lines_or_dump(&worker, &output, LINES, DATA_TIMEOUT).await;
+    let expected: Vec<String> = read_lines(&input)
+        .iter()
+        .map(|l| json!({"text": l, "origin": "file"}).to_string())
+        .collect();
+    assert_eq!(lines, expected);
+}
