@@ -315,6 +315,16 @@ pub mod validators {
         })
     }
 
+    /// A list with at least one element (`NonEmptyListValidator`).
+    pub fn non_empty_list() -> Arc<dyn Validator> {
+        from_fn("non-empty list", |name, v| match v {
+            Some(ParsedValue::List(items)) if items.is_empty() => Err(format!(
+                "!Invalid value [] for configuration {name}: Empty list"
+            )),
+            _ => Ok(()),
+        })
+    }
+
     /// One of `allowed`, ignoring case.
     pub fn one_of_ignore_case(allowed: &[&str]) -> Arc<dyn Validator> {
         Arc::new(OneOf {

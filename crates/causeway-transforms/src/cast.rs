@@ -480,6 +480,7 @@ float32, float64, boolean, and string. Note that binary fields can only be cast 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::map;
     use std::str::FromStr;
 
     fn props(p: &[(&str, &str)]) -> Props {
@@ -511,15 +512,6 @@ mod tests {
             .apply(ConnectRecord::new("topic", schema, value))?
             .unwrap();
         Ok((out.value_schema, out.value))
-    }
-
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Value::String(k.into()), v))
-                .collect(),
-        )
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `DropHeaders`: removes headers by name.
 use std::collections::HashSet;
 
-use causeway_api::config::{ConfigDef, ConfigType, Importance, ParsedValue, validators};
+use causeway_api::config::{ConfigDef, ConfigType, Importance, validators};
 use causeway_api::{Props, Result, Transformation};
 use causeway_data::ConnectRecord;
 
@@ -31,14 +31,7 @@ impl Transformation for DropHeaders {
                 Importance::High,
                 "The name of the headers to be removed.",
             )
-            .with_last(|k| {
-                k.validator(validators::from_fn("non-empty list", |name, v| match v {
-                    Some(ParsedValue::List(items)) if items.is_empty() => Err(format!(
-                        "!Invalid value [] for configuration {name}: Empty list"
-                    )),
-                    _ => Ok(()),
-                }))
-            })
+            .with_last(|k| k.validator(validators::non_empty_list()))
     }
 }
 

@@ -309,6 +309,7 @@ impl Transformation for ExtractField {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::map;
     use causeway_data::SchemaBuilder;
 
     fn extract(mut t: ExtractField, props: &[(&str, &str)]) -> ExtractField {
@@ -318,15 +319,6 @@ mod tests {
             .collect();
         t.configure(&props).unwrap();
         t
-    }
-
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Value::String(k.into()), v))
-                .collect(),
-        )
     }
 
     #[test]

@@ -270,6 +270,7 @@ output record",
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::map;
 
     fn flatten(mut t: Flatten, p: &[(&str, &str)]) -> Flatten {
         let props: Props = p
@@ -278,15 +279,6 @@ mod tests {
             .collect();
         t.configure(&props).unwrap();
         t
-    }
-
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Value::String(k.into()), v))
-                .collect(),
-        )
     }
 
     fn primitives_schema() -> SchemaRef {

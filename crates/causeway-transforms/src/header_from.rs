@@ -1,5 +1,5 @@
 //! `HeaderFrom`: moves or copies fields of the record key or value into headers.
-use causeway_api::config::{ConfigDef, ConfigType, Importance, ParsedValue, validators};
+use causeway_api::config::{ConfigDef, ConfigType, Importance, validators};
 use causeway_api::{ConnectError, Props, Result, Transformation};
 use causeway_data::{ConnectRecord, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
@@ -178,15 +178,6 @@ fn check_schema_matches(schema: &Schema, value: &Value) -> Result<()> {
     Ok(())
 }
 
-fn non_empty_list() -> std::sync::Arc<dyn causeway_api::config::Validator> {
-    validators::from_fn("non-empty list", |name, v| match v {
-        Some(ParsedValue::List(items)) if items.is_empty() => Err(format!(
-            "!Invalid value [] for configuration {name}: Empty list"
-        )),
-        _ => Ok(()),
-    })
-}
-
 impl Transformation for HeaderFrom {
     fn configure(&mut self, props: &Props) -> Result<()> {
         let parsed = self.config().parse(props)?;
@@ -243,14 +234,14 @@ impl Transformation for HeaderFrom {
                 Importance::High,
                 "Field names in the record whose values are to be copied or moved to headers.",
             )
-            .with_last(|k| k.validator(non_empty_list()))
+            .with_last(|k| k.validator(validators::non_empty_list()))
             .define_required(
                 "headers",
                 ConfigType::List,
                 Importance::High,
                 "Header names, in the same order as the field names listed in the fields configuration property.",
             )
-            .with_last(|k| k.validator(non_empty_list()))
+            .with_last(|k| k.validator(validators::non_empty_list()))
             .define_required(
                 "operation",
                 ConfigType::String,

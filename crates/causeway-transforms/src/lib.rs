@@ -169,3 +169,18 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod test_support {
+    use causeway_data::Value;
+
+    /// A schemaless record value: a map with string keys, in the given order.
+    pub(crate) fn map(entries: Vec<(&str, Value)>) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::String(k.into()), v))
+                .collect(),
+        )
+    }
+}

@@ -198,14 +198,7 @@ impl Transformation for MaskField {
                 Importance::High,
                 "Names of fields to mask.",
             )
-            .with_last(|k| {
-                k.validator(validators::from_fn("non-empty list", |name, v| match v {
-                    Some(ParsedValue::List(items)) if items.is_empty() => Err(format!(
-                        "!Invalid value [] for configuration {name}: Empty list"
-                    )),
-                    _ => Ok(()),
-                }))
-            })
+            .with_last(|k| k.validator(validators::non_empty_list()))
             .define_null(
                 REPLACEMENT_CONFIG,
                 ConfigType::String,

@@ -244,6 +244,7 @@ impl Transformation for ReplaceField {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::map;
     use causeway_data::{Schema, SchemaType};
 
     fn props(p: &[(&str, &str)]) -> Props {
@@ -255,15 +256,6 @@ mod tests {
     fn xform(mut t: ReplaceField, p: &[(&str, &str)]) -> ReplaceField {
         t.configure(&props(p)).unwrap();
         t
-    }
-
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Value::String(k.into()), v))
-                .collect(),
-        )
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `ValueToKey`: replaces the key with fields copied from the value.
-use causeway_api::config::{ConfigDef, ConfigType, Importance, ParsedValue, validators};
+use causeway_api::config::{ConfigDef, ConfigType, Importance, validators};
 use causeway_api::{ConnectError, Props, Result, Transformation};
 use causeway_data::{ConnectRecord, SchemaBuilder, Struct, Value};
 
@@ -102,35 +102,23 @@ impl Transformation for ValueToKey {
     }
 
     fn config(&self) -> ConfigDef {
-        ConfigDef::new()
-            .define_required(
-                FIELDS_CONFIG,
-                ConfigType::List,
-                Importance::High,
-                "Field names on the record value to extract as the record key.",
-            )
-            .with_last(|k| {
-                k.validator(validators::from_fn("non-empty list", |name, v| match v {
-                    Some(ParsedValue::List(items)) if items.is_empty() => Err(format!(
-                        "!Invalid value [] for configuration {name}: Empty list"
-                    )),
-                    _ => Ok(()),
-                }))
-            })
-            .define(
-                REPLACE_NULL_WITH_DEFAULT_CONFIG,
-                ConfigType::Boolean,
-                "true",
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. \
-When set to true, the default value is used, otherwise null is used.",
-            )
+        crate::with_replace_null_with_default(
+            ConfigDef::new()
+                .define_required(
+                    FIELDS_CONFIG,
+                    ConfigType::List,
+                    Importance::High,
+                    "Field names on the record value to extract as the record key.",
+                )
+                .with_last(|k| k.validator(validators::non_empty_list())),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::map;
     use causeway_data::{Schema, SchemaType};
 
     fn xform(props: &[(&str, &str)]) -> ValueToKey {
@@ -141,15 +129,6 @@ mod tests {
             .collect();
         t.configure(&props).unwrap();
         t
-    }
-
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Value::String(k.into()), v))
-                .collect(),
-        )
     }
 
     #[test]
