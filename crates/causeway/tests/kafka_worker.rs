@@ -42,6 +42,16 @@ fn scram_jaas(user: &str, password: &str) -> String {
     )
 }
 
+/// A worker on the shared broker's PLAINTEXT listener, in `dir/worker`.
+async fn plaintext_worker(cluster: &KafkaCluster, dir: &Path) -> WorkerProcess {
+    WorkerProcess::start(
+        &bin(),
+        &dir.join("worker"),
+        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
+    )
+    .await
+}
+
 /// Runs a file → topic → file pipeline of `lines` lines on a started worker and checks the output.
 async fn pipeline_runs(worker: &WorkerProcess, dir: &Path, topic: &str, lines: usize) {
     let input = dir.join(format!("{topic}.in"));
@@ -244,12 +254,7 @@ async fn an_unreachable_cluster_stops_the_worker_with_a_clear_error() {
 async fn root_reports_the_real_cluster_id_and_topics_reflect_traffic() {
     let cluster = kafka();
     let tmp = temp_dir();
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let id = worker.rest.get("/").await.body["kafka_cluster_id"]
         .as_str()
         .unwrap()
@@ -312,12 +317,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn source_topics_are_created_with_the_matching_group_settings() {
     let cluster = kafka();
     let tmp = temp_dir();
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let topic = unique("created");
     let input = tmp.path().join("in.txt");
     write_lines(&input, 0, 20, 10);
@@ -481,12 +481,7 @@ async fn sink_offsets_can_be_altered_and_reset_through_rest_on_kafka() {
     let refs: Vec<(Option<&[u8]>, Option<&[u8]>)> =
         values.iter().map(|v| (None, Some(v.as_bytes()))).collect();
     cluster.produce(&topic, &refs);
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let rest = &worker.rest;
     let output = tmp.path().join("out.txt");
     expect_status(
@@ -575,12 +570,7 @@ async fn sink_offsets_can_be_altered_and_reset_through_rest_on_kafka() {
 async fn tasks_whose_cluster_override_is_unreachable_fail_with_a_readable_trace() {
     let cluster = kafka();
     let tmp = temp_dir();
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let nowhere = format!("127.0.0.1:{}", causeway_testkit::free_port());
     let input = tmp.path().join("in.txt");
     write_lines(&input, 0, 10, 10);
@@ -631,12 +621,7 @@ async fn a_sink_with_topics_regex_reads_every_matching_topic() {
         cluster.create_topic(topic, 1);
         cluster.produce(topic, &[(None, Some(value.as_bytes()))]);
     }
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let output = tmp.path().join("out.txt");
     let r = worker
         .rest
@@ -674,12 +659,7 @@ async fn a_sink_with_topics_regex_reads_every_matching_topic() {
 async fn topic_creation_uses_the_connectors_admin_overrides() {
     let cluster = kafka();
     let tmp = temp_dir();
-    let worker = WorkerProcess::start(
-        &bin(),
-        &tmp.path().join("worker"),
-        &spec(&[("bootstrap.servers", &cluster.bootstrap)]),
-    )
-    .await;
+    let worker = plaintext_worker(cluster, tmp.path()).await;
     let input = tmp.path().join("in.txt");
     write_lines(&input, 0, 5, 10);
     let mut config = source_config(&input, &unique("admin-override"));
