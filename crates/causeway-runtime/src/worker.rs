@@ -29,8 +29,8 @@ use crate::offset_store::{ConnectorOffsetReader, OffsetStore};
 use crate::plugins::PluginRegistry;
 use crate::status::{Status, StatusStore};
 use crate::task::{
-    ErrorPolicy, RecordConverters, SinkTaskLoop, SourceTaskLoop, TaskControl, TaskReporter,
-    TransformationChain, trace_of,
+    DeadLetterQueue, ErrorHandler, ErrorSettings, RecordConverters, SinkTaskLoop, SourceTaskLoop,
+    TaskControl, TaskReporter, TransformationChain, trace_of,
 };
 use crate::worker_config::{HEADER_CONVERTER_CLASS_DEFAULT, WorkerConfig};
 
@@ -415,32 +415,33 @@ impl Worker {
     /// # Errors
     /// Unknown converter classes or invalid converter settings.
     pub fn converters(&self, connector_props: &Props) -> Result<RecordConverters, ConnectError> {
-        let make = |key: &str,
-                    is_key: bool|
-         -> Result<Box<dyn causeway_api::Converter>, ConnectError> {
-            let (class, mut props) = self.converter_props(connector_props, key);
-            let class = class.ok_or_else(|| {
-                ConnectError::config(format!(
-                    "Missing required configuration \"{key}\" which has no default value."
-                ))
-            })?;
-            let plugin = self
+        let make =
+            |key: &str,
+             is_key: bool|
+             -> Result<(Box<dyn causeway_api::Converter>, &'static str), ConnectError> {
+                let (class, mut props) = self.converter_props(connector_props, key);
+                let class = class.ok_or_else(|| {
+                    ConnectError::config(format!(
+                        "Missing required configuration \"{key}\" which has no default value."
+                    ))
+                })?;
+                let plugin = self
                 .plugins
                 .find(PluginType::Converter, &class)
                 .ok_or_else(|| ConnectError::config(format!("Invalid value {class} for configuration {key}: Class {class} could not be found.")))?;
-            let PluginFactory::Converter(new) = plugin.factory else {
-                return Err(ConnectError::config(format!("{class} is not a converter")));
+                let PluginFactory::Converter(new) = plugin.factory else {
+                    return Err(ConnectError::config(format!("{class} is not a converter")));
+                };
+                props.insert(
+                    "converter.type".into(),
+                    if is_key { "key" } else { "value" }.into(),
+                );
+                let mut c = new();
+                c.configure(&props, is_key)?;
+                Ok((c, plugin.class_name))
             };
-            props.insert(
-                "converter.type".into(),
-                if is_key { "key" } else { "value" }.into(),
-            );
-            let mut c = new();
-            c.configure(&props, is_key)?;
-            Ok(c)
-        };
-        let key = make(KEY_CONVERTER_CONFIG, true)?;
-        let value = make(VALUE_CONVERTER_CONFIG, false)?;
+        let (key, key_class) = make(KEY_CONVERTER_CONFIG, true)?;
+        let (value, value_class) = make(VALUE_CONVERTER_CONFIG, false)?;
         let (class, mut props) = self.converter_props(connector_props, HEADER_CONVERTER_CONFIG);
         let class = class.unwrap_or_else(|| HEADER_CONVERTER_CLASS_DEFAULT.to_owned());
         let plugin = self
@@ -455,7 +456,12 @@ impl Worker {
         props.insert("converter.type".into(), "header".into());
         let mut header = new();
         header.configure(&props)?;
-        Ok(RecordConverters { key, value, header })
+        Ok(RecordConverters {
+            key,
+            value,
+            header,
+            classes: [key_class, value_class, plugin.class_name],
+        })
     }
 
     /// Starts a task. Build failures mark it FAILED and are returned.
@@ -505,7 +511,7 @@ impl Worker {
             .map_err(ConnectError::config)?;
         let converters = self.converters(connector_props)?;
         let chain = TransformationChain::build(connector_props, &self.plugins)?;
-        let errors = ErrorPolicy::from_props(connector_props);
+        let error_settings = ErrorSettings::from_props(connector_props);
         let (target_tx, target_rx) = watch::channel(target);
         let stop = CancellationToken::new();
         let control = TaskControl {
@@ -554,7 +560,7 @@ impl Worker {
                     offsets: self.offsets.clone(),
                     control,
                     reporter: reporter.clone(),
-                    errors,
+                    errors: ErrorHandler::new(id.clone(), error_settings, None, stop.clone()),
                     flush_interval: self.config.offset_flush_interval(),
                     flush_timeout: self.config.offset_flush_timeout(),
                 }
@@ -575,6 +581,30 @@ impl Worker {
                         properties: client_overrides(connector_props, CONSUMER_OVERRIDES_PREFIX),
                     })
                     .map_err(|e| ConnectError::fatal(format!("Failed to create consumer: {e}")))?;
+                let dlq = if error_settings.dlq_topic.is_empty() {
+                    None
+                } else {
+                    let producer = self
+                        .log
+                        .producer(ProducerConfig {
+                            client_id: format!("connector-dlq-producer-{id}"),
+                            properties: client_overrides(
+                                connector_props,
+                                PRODUCER_OVERRIDES_PREFIX,
+                            ),
+                        })
+                        .map_err(|e| {
+                            ConnectError::fatal(format!(
+                                "Failed to create dead letter queue producer: {e}"
+                            ))
+                        })?;
+                    Some(DeadLetterQueue::new(
+                        &error_settings,
+                        producer,
+                        self.log.clone(),
+                        client_overrides(connector_props, ADMIN_OVERRIDES_PREFIX),
+                    ))
+                };
                 SinkTaskLoop {
                     task: task(),
                     context: SinkTaskContext::new(props.clone()),
@@ -585,7 +615,7 @@ impl Worker {
                     subscription,
                     control,
                     reporter: reporter.clone(),
-                    errors,
+                    errors: ErrorHandler::new(id.clone(), error_settings, dlq, stop.clone()),
                     commit_interval: self.config.offset_flush_interval(),
                 }
                 .run()

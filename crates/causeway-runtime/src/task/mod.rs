@@ -1,5 +1,5 @@
 //! Task loops and what they share: control signals, status reporting, record conversion, the transform
-//! chain and the error policy.
+//! chain and error handling.
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -17,7 +17,9 @@ mod source_loop;
 mod transforms;
 
 pub use self::convert::RecordConverters;
-pub use self::errors::{ErrorPolicy, Stage};
+pub use self::errors::{
+    DeadLetterQueue, ErrorHandler, ErrorSettings, FailedRecord, Failure, Stage,
+};
 pub use self::sink_loop::SinkTaskLoop;
 pub use self::source_loop::{SourceTaskLoop, TopicCreator};
 pub use self::transforms::TransformationChain;

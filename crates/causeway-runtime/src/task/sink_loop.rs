@@ -8,7 +8,8 @@ use causeway_log::{ConsumerEvent, LogConsumer, Subscription, TopicPartition};
 use tokio::time::Instant;
 
 use super::{
-    ErrorPolicy, RecordConverters, TaskControl, TaskReporter, TopicTracker, TransformationChain,
+    ErrorHandler, FailedRecord, RecordConverters, TaskControl, TaskReporter, TopicTracker,
+    TransformationChain,
 };
 use crate::herder::entities::State;
 
@@ -46,8 +47,8 @@ pub struct SinkTaskLoop {
     pub control: TaskControl,
     /// Status reporting.
     pub reporter: TaskReporter,
-    /// Error policy.
-    pub errors: ErrorPolicy,
+    /// Error handling: retries, tolerance, error log and dead letter queue.
+    pub errors: ErrorHandler,
     /// `offset.flush.interval.ms`.
     pub commit_interval: Duration,
 }
@@ -66,6 +67,9 @@ impl SinkTaskLoop {
     /// The failure that killed the task.
     pub async fn run(mut self) -> Result<(), ConnectError> {
         let props = self.props.clone();
+        if let Some(dlq) = self.errors.dlq() {
+            dlq.create_topic().await?;
+        }
         self.consumer
             .subscribe(self.subscription.clone())
             .await
@@ -83,6 +87,9 @@ impl SinkTaskLoop {
             }
         }
         let stop = self.task.stop().await;
+        if let Some(dlq) = self.errors.dlq() {
+            dlq.close().await;
+        }
         if let Err(e) = self.consumer.close().await {
             tracing::warn!(task = %self.reporter.id, error = %e, "Failed to close consumer.");
         }
@@ -226,18 +233,14 @@ impl SinkTaskLoop {
                             }
                         }
                         topics.record(&self.reporter, &r.topic);
-                        let context = || {
-                            format!(
-                                "topic '{}', partition {}, offset {}",
-                                r.topic, r.partition, r.offset
-                            )
-                        };
-                        let record = match self.converters.to_sink_record(r) {
-                            Ok(rec) => rec,
-                            Err((stage, e)) => {
-                                self.errors.handle(stage, e, &context())?;
-                                continue;
-                            }
+                        let original = FailedRecord::Consumed(r);
+                        let converters = &self.converters;
+                        let Some(record) = self
+                            .errors
+                            .execute(original, || converters.to_sink_record(r))
+                            .await?
+                        else {
+                            continue;
                         };
                         let record = if self.chain.is_empty() {
                             Some(record)
@@ -250,25 +253,29 @@ impl SinkTaskLoop {
                                 original_kafka_offset,
                                 record,
                             } = record;
-                            match self.chain.apply(record) {
-                                Ok(Some(record)) => Some(SinkRecord {
-                                    kafka_offset,
-                                    timestamp_type,
-                                    original_topic,
-                                    original_kafka_partition,
-                                    original_kafka_offset,
-                                    record,
-                                }),
-                                Ok(None) => None,
-                                Err(e) => {
-                                    self.errors.handle(
-                                        super::Stage::Transformation,
-                                        e,
-                                        &context(),
-                                    )?;
-                                    None
+                            let transformed = if self.errors.retries() {
+                                let chain = &mut self.chain;
+                                self.errors
+                                    .execute(original, || chain.apply(record.clone()))
+                                    .await?
+                                    .flatten()
+                            } else {
+                                match self.chain.apply(record) {
+                                    Ok(r) => r,
+                                    Err(failure) => {
+                                        self.errors.failed(failure, original)?;
+                                        None
+                                    }
                                 }
-                            }
+                            };
+                            transformed.map(|record| SinkRecord {
+                                kafka_offset,
+                                timestamp_type,
+                                original_topic,
+                                original_kafka_partition,
+                                original_kafka_offset,
+                                record,
+                            })
                         };
                         if let Some(rec) = record {
                             batch.push(rec);
@@ -333,6 +340,10 @@ impl SinkTaskLoop {
             .collect();
         if current.is_empty() {
             return Ok(());
+        }
+        // Records sent to the dead letter queue must be there before their offsets commit.
+        if let Some(dlq) = self.errors.dlq() {
+            dlq.await_sends(only).await;
         }
         let accepted = self.task.pre_commit(current.clone()).await?;
         let to_commit: HashMap<TopicPartition, i64> = accepted

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::{
-    ErrorPolicy, RecordConverters, Stage, TaskControl, TaskReporter, TopicTracker,
+    ErrorHandler, FailedRecord, RecordConverters, TaskControl, TaskReporter, TopicTracker,
     TransformationChain,
 };
 use crate::herder::entities::State;
@@ -31,6 +31,20 @@ struct PartitionQueue {
 struct SubmittedRecords {
     queues: Vec<PartitionQueue>,
     in_flight: usize,
+    /// `errors.tolerance=all`: a record the log refused counts as done (Apache ignores failed sends then).
+    tolerate_failed_sends: bool,
+}
+
+/// A record the log refused, after its retries: fatal unless sends are tolerated.
+fn failed_send(tolerate: bool, e: &causeway_log::LogError) -> Result<(), ConnectError> {
+    if tolerate {
+        tracing::error!(error = %e, "Ignoring failed record send: the log refused a record and errors.tolerance=all skips it.");
+        Ok(())
+    } else {
+        Err(ConnectError::fatal(format!(
+            "Unrecoverable exception from producer send callback: {e}"
+        )))
+    }
 }
 
 impl SubmittedRecords {
@@ -107,9 +121,10 @@ impl SubmittedRecords {
                         self.in_flight -= 1;
                     }
                     Some(Err(e)) => {
-                        return Err(ConnectError::fatal(format!(
-                            "Failed to send record to the log: {e}"
-                        )));
+                        failed_send(self.tolerate_failed_sends, &e)?;
+                        let (_, offset) = q.pending.pop_front().expect("front exists");
+                        q.committable = Some(offset);
+                        self.in_flight -= 1;
                     }
                 }
             }
@@ -132,9 +147,13 @@ impl SubmittedRecords {
                 let _ = meta;
                 Ok(true)
             }
-            Ok(Err(e)) => Err(ConnectError::fatal(format!(
-                "Failed to send record to the log: {e}"
-            ))),
+            Ok(Err(e)) => {
+                failed_send(self.tolerate_failed_sends, &e)?;
+                let (_, offset) = q.pending.pop_front().expect("non-empty");
+                q.committable = Some(offset);
+                self.in_flight -= 1;
+                Ok(true)
+            }
         }
     }
 
@@ -239,8 +258,8 @@ pub struct SourceTaskLoop {
     pub control: TaskControl,
     /// Status reporting.
     pub reporter: TaskReporter,
-    /// Error policy.
-    pub errors: ErrorPolicy,
+    /// Error handling: retries, tolerance and the error log.
+    pub errors: ErrorHandler,
     /// `offset.flush.interval.ms`.
     pub flush_interval: Duration,
     /// `offset.flush.timeout.ms`.
@@ -263,7 +282,10 @@ impl SourceTaskLoop {
 
     async fn execute(&mut self) -> Result<(), ConnectError> {
         let connector = self.reporter.id.connector.clone();
-        let mut submitted = SubmittedRecords::default();
+        let mut submitted = SubmittedRecords {
+            tolerate_failed_sends: self.errors.settings().tolerate_all,
+            ..SubmittedRecords::default()
+        };
         let mut topics = TopicTracker::default();
         let mut next_commit = Instant::now() + self.flush_interval;
         let mut control = self.control.clone();
@@ -352,19 +374,32 @@ impl SourceTaskLoop {
             source_offset,
             record,
         } = record;
+        // The polled record, kept for the error log only when it shows records.
+        let settings = self.errors.settings();
+        let kept = (settings.log_errors && settings.log_messages).then(|| record.clone());
         let transformed = if self.chain.is_empty() {
             Some(record)
         } else {
             let topic = record.topic.clone();
-            match self.chain.apply(record) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.errors.handle(
-                        Stage::Transformation,
-                        e,
-                        &format!("source record for topic '{topic}'"),
-                    )?;
-                    None
+            let original = FailedRecord::Source {
+                partition: source_partition.as_ref(),
+                offset: source_offset.as_ref(),
+                record: kept.as_ref(),
+                topic: &topic,
+            };
+            if self.errors.retries() {
+                let chain = &mut self.chain;
+                self.errors
+                    .execute(original, || chain.apply(record.clone()))
+                    .await?
+                    .flatten()
+            } else {
+                match self.chain.apply(record) {
+                    Ok(r) => r,
+                    Err(failure) => {
+                        self.errors.failed(failure, original)?;
+                        None
+                    }
                 }
             }
         };
@@ -372,14 +407,20 @@ impl SourceTaskLoop {
             submitted.skip(source_partition.as_ref(), source_offset);
             return Ok(());
         };
-        let producer_record = match self.converters.to_producer_record(&transformed) {
-            Ok(r) => r,
-            Err((stage, e)) => {
-                let context = format!("source record for topic '{}'", transformed.topic);
-                self.errors.handle(stage, e, &context)?;
-                submitted.skip(source_partition.as_ref(), source_offset);
-                return Ok(());
-            }
+        let original = FailedRecord::Source {
+            partition: source_partition.as_ref(),
+            offset: source_offset.as_ref(),
+            record: kept.as_ref(),
+            topic: &transformed.topic,
+        };
+        let converters = &self.converters;
+        let Some(producer_record) = self
+            .errors
+            .execute(original, || converters.to_producer_record(&transformed))
+            .await?
+        else {
+            submitted.skip(source_partition.as_ref(), source_offset);
+            return Ok(());
         };
         if let Some(creator) = &mut self.topic_creation {
             creator.ensure(&producer_record.topic).await?;
@@ -400,12 +441,7 @@ impl SourceTaskLoop {
                     pending = *record;
                 }
                 Err(causeway_log::SendError { error, record }) => {
-                    let context = format!("source record for topic '{}'", record.topic);
-                    self.errors.handle(
-                        Stage::KafkaProduce,
-                        ConnectError::fatal(error.to_string()),
-                        &context,
-                    )?;
+                    self.errors.failed_send(&record.topic, &error.to_string())?;
                     submitted.skip(source_partition.as_ref(), source_offset);
                     return Ok(());
                 }

@@ -3,10 +3,12 @@ use std::sync::Arc;
 use causeway_api::{ConnectError, PluginFactory, PluginType, Predicate, Props, Transformation};
 use causeway_data::ConnectRecord;
 
+use super::{Failure, Stage};
 use crate::plugins::PluginRegistry;
 
 struct ChainStage {
-    alias: String,
+    /// The transform's class name, reported as the executing class of its failures.
+    class: &'static str,
     transform: Box<dyn Transformation>,
     predicate: Option<Arc<dyn Predicate>>,
     negate: bool,
@@ -97,7 +99,7 @@ impl TransformationChain {
             let mut transform = make();
             transform.configure(&sub)?;
             stages.push(ChainStage {
-                alias,
+                class: plugin.class_name,
                 transform,
                 predicate,
                 negate,
@@ -114,11 +116,8 @@ impl TransformationChain {
     /// Runs the chain; `Ok(None)` means the record was dropped.
     ///
     /// # Errors
-    /// The first transform error, prefixed with the transform's alias.
-    pub fn apply(
-        &mut self,
-        mut record: ConnectRecord,
-    ) -> Result<Option<ConnectRecord>, ConnectError> {
+    /// The first transform error, with the transform's class.
+    pub fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, Failure> {
         for stage in &mut self.stages {
             let applies = match &stage.predicate {
                 Some(p) => stage.negate ^ p.test(&record),
@@ -130,7 +129,7 @@ impl TransformationChain {
             match stage.transform.apply(record) {
                 Ok(Some(r)) => record = r,
                 Ok(None) => return Ok(None),
-                Err(e) => return Err(e.context(format!("transform '{}'", stage.alias))),
+                Err(e) => return Err(Failure::new(Stage::Transformation, stage.class, e)),
             }
         }
         Ok(Some(record))
