@@ -1,15 +1,16 @@
 //! Apache Kafka Connect's single message transforms and predicates, registered under their Java class names
 //! (`org.apache.kafka.connect.transforms.RegexRouter` …) with Apache's config keys, defaults and messages.
 //!
-//! So far: the predicates (`HasHeaderKey`, `RecordIsTombstone`, `TopicNameMatches`) and every transform
-//! Apache ships except `TimestampConverter`: `Cast`, `DropHeaders`, `ExtractField`, `Filter`, `Flatten`,
-//! `HeaderFrom`, `HoistField`, `InsertField`, `InsertHeader`, `MaskField`, `RegexRouter`, `ReplaceField`,
-//! `SetSchemaMetadata`, `TimestampRouter` and `ValueToKey`.
+//! Every transform Apache ships (`Cast`, `DropHeaders`, `ExtractField`, `Filter`, `Flatten`, `HeaderFrom`,
+//! `HoistField`, `InsertField`, `InsertHeader`, `MaskField`, `RegexRouter`, `ReplaceField`, `SetSchemaMetadata`,
+//! `TimestampConverter`, `TimestampRouter`, `ValueToKey`), its predicates (`HasHeaderKey`, `RecordIsTombstone`,
+//! `TopicNameMatches`), and Debezium's `ExtractNewRecordState` (`io.debezium.transforms.ExtractNewRecordState`).
 #![warn(missing_docs)]
 
 mod cast;
 mod drop_headers;
 mod extract_field;
+mod extract_new_record_state;
 mod filter;
 mod flatten;
 mod header_from;
@@ -22,6 +23,7 @@ mod predicates;
 mod regex_router;
 mod replace_field;
 mod set_schema_metadata;
+mod timestamp_converter;
 mod timestamp_router;
 mod value_to_key;
 
@@ -30,6 +32,7 @@ use causeway_api::{PluginDescriptor, PluginFactory, VERSION};
 pub use self::cast::Cast;
 pub use self::drop_headers::DropHeaders;
 pub use self::extract_field::ExtractField;
+pub use self::extract_new_record_state::ExtractNewRecordState;
 pub use self::filter::Filter;
 pub use self::flatten::Flatten;
 pub use self::header_from::HeaderFrom;
@@ -41,6 +44,7 @@ pub use self::predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use self::regex_router::RegexRouter;
 pub use self::replace_field::ReplaceField;
 pub use self::set_schema_metadata::SetSchemaMetadata;
+pub use self::timestamp_converter::TimestampConverter;
 pub use self::timestamp_router::TimestampRouter;
 pub use self::value_to_key::ValueToKey;
 
@@ -155,6 +159,17 @@ pub fn plugins() -> Vec<PluginDescriptor> {
             "org.apache.kafka.connect.transforms.TimestampRouter",
             || Box::new(TimestampRouter::default()),
         ),
+        transform(
+            "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            || Box::new(TimestampConverter::key()),
+        ),
+        transform(
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+            || Box::new(TimestampConverter::value()),
+        ),
+        transform("io.debezium.transforms.ExtractNewRecordState", || {
+            Box::new(ExtractNewRecordState::default())
+        }),
         predicate(
             "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
             || Box::new(HasHeaderKey::default()),

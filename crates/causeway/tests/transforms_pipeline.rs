@@ -222,3 +222,116 @@ async fn schemaful_chain_hoists_and_inserts_fields(backend: Backend) {
         .collect();
     assert_eq!(lines, expected);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debezium_unwrap_and_topic_prefix_embedded() {
+    debezium_unwrap_and_topic_prefix(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debezium_unwrap_and_topic_prefix_on_kafka() {
+    debezium_unwrap_and_topic_prefix(Backend::Kafka).await;
+}
+
+/// A Debezium change event as Debezium's MySQL connector and JsonConverter (schemas on) write it.
+fn debezium_event(op: &str, before: Value, after: Value, table_ts: i64) -> String {
+    let row = |field: &str| {
+        json!({"type": "struct", "optional": true, "name": "dbserver1.inventory.customers.Value",
+               "field": field, "fields": [
+                   {"type": "int32", "optional": false, "field": "id"},
+                   {"type": "string", "optional": false, "field": "first_name"},
+                   {"type": "string", "optional": false, "field": "email"}]})
+    };
+    json!({
+        "schema": {"type": "struct", "optional": false, "name": "dbserver1.inventory.customers.Envelope",
+                   "version": 1, "fields": [
+            row("before"),
+            row("after"),
+            {"type": "struct", "optional": false, "name": "io.debezium.connector.mysql.Source",
+             "field": "source", "fields": [
+                {"type": "string", "optional": false, "field": "version"},
+                {"type": "string", "optional": false, "field": "connector"},
+                {"type": "string", "optional": false, "field": "name"},
+                {"type": "int64", "optional": false, "field": "ts_ms"},
+                {"type": "string", "optional": true, "field": "db"},
+                {"type": "string", "optional": true, "field": "table"}]},
+            {"type": "string", "optional": false, "field": "op"},
+            {"type": "int64", "optional": true, "field": "ts_ms"}]},
+        "payload": {
+            "before": before,
+            "after": after,
+            "source": {"version": "2.7.0.Final", "connector": "mysql", "name": "dbserver1",
+                       "ts_ms": table_ts, "db": "inventory", "table": "customers"},
+            "op": op,
+            "ts_ms": table_ts + 5
+        }
+    })
+    .to_string()
+}
+
+/// The seed's chain `transforms=unwrap,addTopicPrefix` (Debezium's ExtractNewRecordState, then RegexRouter)
+/// on Debezium-shaped change events read from a topic: each record becomes the flat row, on topic
+/// `mysql-debezium-<original>`. A third transform writes the record's topic into the row so the file sink
+/// shows it, and a fourth turns the source timestamp into text. Debezium's rewrite adds `__deleted` before the `add.fields` fields.
+async fn debezium_unwrap_and_topic_prefix(backend: Backend) {
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let sally = json!({"id": 1001, "first_name": "Sally", "email": "sally@example.com"});
+    let sally2 = json!({"id": 1001, "first_name": "Sally", "email": "sally@example.org"});
+    let events = [
+        debezium_event("c", Value::Null, sally.clone(), 1000),
+        debezium_event("u", sally.clone(), sally2.clone(), 2000),
+        debezium_event("d", sally2.clone(), Value::Null, 3000),
+    ];
+    let input = dir.join("events.json");
+    std::fs::write(&input, events.join("\n") + "\n").unwrap();
+    let topic = backend.topic("dbserver1.inventory.customers");
+    let snk = backend.topic("unwrapped");
+    let worker = backend.start_worker(&dir.join("worker")).await;
+    let rest = &worker.rest;
+
+    // The events go into the topic as they are.
+    expect_status(
+        &rest
+            .put("/connectors/src/config", source_config(&input, &topic))
+            .await,
+        201,
+        "source",
+    );
+    let output = dir.join("rows.txt");
+    let mut sink = sink_config(&output, &topic);
+    sink["value.converter"] = json!("org.apache.kafka.connect.json.JsonConverter");
+    sink["value.converter.schemas.enable"] = json!("true");
+    sink["transforms"] = json!("unwrap,addTopicPrefix,topicField,sourceTime");
+    sink["transforms.unwrap.type"] = json!("io.debezium.transforms.ExtractNewRecordState");
+    sink["transforms.unwrap.add.fields"] = json!("op,source.ts_ms");
+    sink["transforms.unwrap.delete.tombstone.handling.mode"] = json!("rewrite");
+    sink["transforms.addTopicPrefix.type"] =
+        json!("org.apache.kafka.connect.transforms.RegexRouter");
+    sink["transforms.addTopicPrefix.regex"] = json!("(.*)");
+    sink["transforms.addTopicPrefix.replacement"] = json!("mysql-debezium-$1");
+    sink["transforms.topicField.type"] =
+        json!("org.apache.kafka.connect.transforms.InsertField$Value");
+    sink["transforms.topicField.topic.field"] = json!("topic");
+    sink["transforms.sourceTime.type"] =
+        json!("org.apache.kafka.connect.transforms.TimestampConverter$Value");
+    sink["transforms.sourceTime.field"] = json!("__source_ts_ms");
+    sink["transforms.sourceTime.target.type"] = json!("string");
+    sink["transforms.sourceTime.format"] = json!("yyyy-MM-dd'T'HH:mm:ss.SSSX");
+    expect_status(
+        &rest.put(&format!("/connectors/{snk}/config"), sink).await,
+        201,
+        "sink",
+    );
+
+    let rows = wait_lines_or_dump(&worker, &output, 3, DATA_TIMEOUT).await;
+    let routed = format!("mysql-debezium-{topic}");
+    assert_eq!(
+        rows,
+        vec![
+            format!("Struct{{id=1001,first_name=Sally,email=sally@example.com,__deleted=false,__op=c,__source_ts_ms=1970-01-01T00:00:01.000Z,topic={routed}}}"),
+            format!("Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=false,__op=u,__source_ts_ms=1970-01-01T00:00:02.000Z,topic={routed}}}"),
+            format!("Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=true,__op=d,__source_ts_ms=1970-01-01T00:00:03.000Z,topic={routed}}}"),
+        ]
+    );
+}
