@@ -329,9 +329,15 @@ async fn debezium_unwrap_and_topic_prefix(backend: Backend) {
     assert_eq!(
         rows,
         vec![
-            format!("Struct{{id=1001,first_name=Sally,email=sally@example.com,__deleted=false,__op=c,__source_ts_ms=1970-01-01T00:00:01.000Z,topic={routed}}}"),
-            format!("Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=false,__op=u,__source_ts_ms=1970-01-01T00:00:02.000Z,topic={routed}}}"),
-            format!("Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=true,__op=d,__source_ts_ms=1970-01-01T00:00:03.000Z,topic={routed}}}"),
+            format!(
+                "Struct{{id=1001,first_name=Sally,email=sally@example.com,__deleted=false,__op=c,__source_ts_ms=1970-01-01T00:00:01.000Z,topic={routed}}}"
+            ),
+            format!(
+                "Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=false,__op=u,__source_ts_ms=1970-01-01T00:00:02.000Z,topic={routed}}}"
+            ),
+            format!(
+                "Struct{{id=1001,first_name=Sally,email=sally@example.org,__deleted=true,__op=d,__source_ts_ms=1970-01-01T00:00:03.000Z,topic={routed}}}"
+            ),
         ]
     );
 }
