@@ -17,6 +17,7 @@ mod header_from;
 mod hoist_field;
 mod insert_field;
 mod insert_header;
+mod java_date_format;
 mod java_regex;
 mod mask_field;
 mod predicates;
