@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use causeway_log::{
-    ConsumerConfig, LogBackend, LogConsumer, LogError, LogProducer, LogResult, NewTopic,
-    ProducerConfig, TopicPartition,
+    ConsumerConfig, InternalTopicLog, LogBackend, LogConsumer, LogError, LogProducer, LogResult,
+    NewTopic, ProducerConfig, TopicPartition, TopicRecordCallback,
 };
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic as RdNewTopic, TopicReplication};
 use rdkafka::config::ClientConfig;
@@ -155,6 +155,22 @@ impl KafkaSettings {
         let mut rd = translate(&merged, ClientKind::Consumer)?;
         rd.insert("enable.auto.offset.store".into(), "false".into());
         Ok((to_client_config(rd), max_poll_records))
+    }
+
+    /// A consumer outside any group that reads whole topics from their beginning (`KafkaBasedLog`'s), seeing
+    /// only committed transactional writes as Apache's does.
+    pub fn reader_config(&self, client_id: &str) -> Result<ClientConfig, ClientConfigError> {
+        let defaults = [
+            ("enable.auto.commit", "false".to_owned()),
+            ("auto.offset.reset", "earliest".to_owned()),
+            ("isolation.level", "read_committed".to_owned()),
+            ("client.id", client_id.to_owned()),
+        ];
+        let mut merged = self.layered(&defaults, &self.consumer, &HashMap::new());
+        // librdkafka refuses `assign` without a group id; the reader never joins or commits to it.
+        merged.insert("group.id".into(), client_id.to_owned());
+        merged.remove("group.instance.id");
+        Ok(to_client_config(translate(&merged, ClientKind::Consumer)?))
     }
 
     /// A consumer outside any subscription, for reading or writing a group's committed offsets.
@@ -521,5 +537,15 @@ impl LogBackend for KafkaLog {
                 &format!("Failed to delete consumer group {group_id}"),
             )),
         }
+    }
+
+    async fn open_internal_topic(
+        &self,
+        topic: &str,
+        client_id: &str,
+        on_record: TopicRecordCallback,
+    ) -> LogResult<Arc<dyn InternalTopicLog>> {
+        let log = crate::TopicLog::start(&self.settings, topic, client_id, on_record).await?;
+        Ok(Arc::new(log))
     }
 }

@@ -91,6 +91,9 @@ impl ClientContext for HealthContext {
     }
 }
 
+/// Plain consumers (no group, hence no rebalances) use it too.
+impl rdkafka::consumer::ConsumerContext for HealthContext {}
+
 /// Lets a short-lived `BaseProducer` serve as a connection probe: polling it delivers the errors that an
 /// admin client (whose main queue nobody polls) would never report.
 impl rdkafka::producer::ProducerContext for HealthContext {

@@ -10,10 +10,13 @@
 mod backend;
 pub mod client_config;
 mod consumer;
+pub mod group;
 mod health;
 mod producer;
+mod topic_log;
 
 pub use backend::{KafkaLog, KafkaSettings};
 pub use consumer::KafkaConsumer;
 pub use health::BOOTSTRAP_TIMEOUT;
 pub use producer::KafkaProducer;
+pub use topic_log::TopicLog;

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -344,4 +345,55 @@ pub trait LogBackend: Send + Sync {
 
     /// Deletes a group and its committed offsets; fails if it has active members.
     async fn delete_group(&self, group_id: &str) -> LogResult<()>;
+
+    /// Opens `topic` (which must exist) as an internal topic log: read whole from its beginning by a
+    /// background reader that hands every record to `on_record`, and returned once everything already in the
+    /// topic was handed over. Distributed workers keep their config, offsets and status topics this way.
+    ///
+    /// # Errors
+    /// Backends that cannot be shared by several workers (the embedded log) refuse.
+    async fn open_internal_topic(
+        &self,
+        topic: &str,
+        client_id: &str,
+        on_record: TopicRecordCallback,
+    ) -> LogResult<Arc<dyn InternalTopicLog>> {
+        let _ = (client_id, on_record);
+        Err(LogError::Invalid(format!(
+            "Topic {topic} cannot be an internal topic of a distributed worker on this log: distributed mode \
+             needs a Kafka cluster (set bootstrap.servers)"
+        )))
+    }
+}
+
+/// One record of an internal topic, as handed to its reader's callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicRecord {
+    /// Partition.
+    pub partition: i32,
+    /// Offset in the partition.
+    pub offset: i64,
+    /// Key bytes.
+    pub key: Option<Vec<u8>>,
+    /// Value bytes (`None` is a tombstone).
+    pub value: Option<Vec<u8>>,
+    /// Timestamp in ms, if the record has one.
+    pub timestamp: Option<i64>,
+}
+
+/// Receives an internal topic's records, in order within each partition, on the reader's thread.
+pub type TopicRecordCallback = Box<dyn FnMut(TopicRecord) + Send>;
+
+/// A topic read whole and followed, with appends (Apache's `KafkaBasedLog`).
+#[async_trait]
+pub trait InternalTopicLog: Send + Sync {
+    /// The topic.
+    fn topic(&self) -> &str;
+
+    /// Completes once every record written before this call was handed to the callback (`readToEnd`).
+    async fn read_to_end(&self) -> LogResult<()>;
+
+    /// Appends a record, partitioned by the murmur2 hash of its key as Java's producer does, and waits for
+    /// the acknowledgement. Returns its partition and offset.
+    async fn send(&self, key: Option<&[u8]>, value: Option<&[u8]>) -> LogResult<(i32, i64)>;
 }

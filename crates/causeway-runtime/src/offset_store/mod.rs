@@ -1,4 +1,4 @@
-//! Source offset storage (`OffsetBackingStore`): `offset_store::{file, memory}`.
+//! Source offset storage (`OffsetBackingStore`): a file (standalone), a Kafka topic (distributed), memory.
 //!
 //! Keys and values are the bytes Apache writes: key `["<connector>",{partition}]`, value `{offset}`, both
 //! compact JSON. Lookups match stored keys by parsed JSON, and writes reuse the stored key bytes of an
@@ -15,9 +15,11 @@ use parking_lot::Mutex;
 mod file;
 mod java_map;
 mod memory;
+mod topic;
 
 pub use self::file::FileOffsetStore;
 pub use self::memory::MemoryOffsetStore;
+pub use self::topic::TopicOffsetStore;
 
 /// Stores committed source offsets per connector and source partition.
 #[async_trait]
@@ -124,25 +126,34 @@ impl OffsetMap {
         }
     }
 
-    /// Applies writes; returns nothing. Keys of known partitions keep their stored bytes.
+    /// The key and value bytes of a write: a known partition keeps its stored key bytes.
+    pub(crate) fn encode(
+        &self,
+        connector: &str,
+        partition: SourceMap,
+        offset: Option<SourceMap>,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+        let pv = serde_json::Value::Object(partition);
+        let key = match self.index.get(&(connector.to_owned(), canonical(&pv))) {
+            Some(k) => k.clone(),
+            None => serde_json::to_vec(&serde_json::json!([connector, pv]))
+                .map_err(|e| ConnectError::fatal(e.to_string()))?,
+        };
+        let value = offset
+            .map(|o| serde_json::to_vec(&o).map_err(|e| ConnectError::fatal(e.to_string())))
+            .transpose()?;
+        Ok((key, value))
+    }
+
+    /// Applies writes. Keys of known partitions keep their stored bytes.
     pub(crate) fn set(
         &mut self,
         connector: &str,
         entries: Vec<(SourceMap, Option<SourceMap>)>,
     ) -> Result<()> {
         for (partition, offset) in entries {
-            let pv = serde_json::Value::Object(partition);
-            let idx = (connector.to_owned(), canonical(&pv));
-            let key = match self.index.get(&idx) {
-                Some(k) => k.clone(),
-                None => serde_json::to_vec(&serde_json::json!([connector, pv]))
-                    .map_err(|e| ConnectError::fatal(e.to_string()))?,
-            };
-            let value = offset
-                .map(|o| serde_json::to_vec(&o).map_err(|e| ConnectError::fatal(e.to_string())))
-                .transpose()?;
-            self.index.insert(idx, key.clone());
-            self.entries.insert(key, value);
+            let (key, value) = self.encode(connector, partition, offset)?;
+            self.insert_raw(key, value);
         }
         Ok(())
     }
