@@ -34,6 +34,7 @@ mod error;
 mod extract;
 mod loggers;
 mod loggers_resource;
+mod metrics;
 mod middleware;
 mod plugins;
 mod root;

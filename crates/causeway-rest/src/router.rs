@@ -18,7 +18,7 @@ use crate::loggers::LoggerLevels;
 use crate::middleware::{
     apply_header_rules, consumes_json, cors_layer, log_request, produces_json, trim_trailing_slash,
 };
-use crate::{REQUEST_TIMEOUT, connectors, loggers_resource, plugins, root};
+use crate::{REQUEST_TIMEOUT, connectors, loggers_resource, metrics, plugins, root};
 
 /// What every handler can reach: the herder and, when the admin endpoints are served, the logger levels.
 #[derive(Clone)]
@@ -45,6 +45,8 @@ pub(crate) async fn timed<T>(
 ///   all with the `{"error_code","message"}` body.
 /// * A trailing `/` is tolerated, path parameters are percent-decoded, `HEAD` works wherever `GET` does.
 /// * `/admin/loggers` is served when `config.admin_enabled` and `loggers` is `Some`; otherwise it is 404.
+/// * `GET /metrics` answers the herder's metrics in the Prometheus text format (404 when it has none),
+///   without the JSON media-type checks.
 /// * CORS is on when `config.access_control_allow_origin` is not blank; `config.response_headers` rules
 ///   apply to every response; every request is logged at INFO with target `causeway_rest`.
 pub fn router(
@@ -122,6 +124,8 @@ pub fn router(
         .route("/health", get(root::health))
         .route_layer(from_fn(produces_json))
         .merge(consuming.route_layer(from_fn(consumes_json)))
+        // Prometheus text, whatever the scraper's `Accept` says.
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

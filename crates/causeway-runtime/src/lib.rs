@@ -10,6 +10,7 @@
 pub mod client_overrides;
 pub mod connector_config;
 pub mod herder;
+pub mod metrics;
 pub mod offset_store;
 pub mod plugins;
 pub mod status;

@@ -25,6 +25,7 @@ use crate::connector_config::{
     VALUE_CONVERTER_CONFIG,
 };
 use crate::herder::entities::{ConnectorTaskId, ConnectorType, State, TargetState};
+use crate::metrics::{ConnectMetrics, MetricsSettings};
 use crate::offset_store::{ConnectorOffsetReader, OffsetStore};
 use crate::plugins::PluginRegistry;
 use crate::status::{Status, StatusStore};
@@ -129,6 +130,7 @@ pub struct Worker {
     events: mpsc::UnboundedSender<WorkerEvent>,
     connectors: Mutex<HashMap<String, ConnectorRunner>>,
     tasks: Mutex<HashMap<ConnectorTaskId, TaskRunner>>,
+    metrics: Arc<ConnectMetrics>,
 }
 
 impl Worker {
@@ -142,6 +144,10 @@ impl Worker {
         status: Arc<StatusStore>,
         events: mpsc::UnboundedSender<WorkerEvent>,
     ) -> Self {
+        let metrics = Arc::new(ConnectMetrics::new(
+            MetricsSettings::from_worker(&config),
+            status.clone(),
+        ));
         Worker {
             worker_id,
             config,
@@ -152,7 +158,13 @@ impl Worker {
             events,
             connectors: Mutex::default(),
             tasks: Mutex::default(),
+            metrics,
         }
+    }
+
+    /// This worker's metrics registry (`GET /metrics`).
+    pub fn metrics(&self) -> &Arc<ConnectMetrics> {
+        &self.metrics
     }
 
     /// This worker's id (`host:port`).
@@ -220,12 +232,16 @@ impl Worker {
         props: &Props,
         target: TargetState,
     ) -> Result<(), ConnectError> {
-        let class = props
-            .get(crate::connector_config::CONNECTOR_CLASS_CONFIG)
-            .ok_or_else(|| ConnectError::config("Connector config contains no connector type"))?;
+        let Some(class) = props.get(crate::connector_config::CONNECTOR_CLASS_CONFIG) else {
+            self.metrics.connector_failed(name);
+            return Err(ConnectError::config(
+                "Connector config contains no connector type",
+            ));
+        };
         let plugin = match self.plugins.connector(class) {
             Ok(p) => p,
             Err(e) => {
+                self.metrics.connector_failed(name);
                 let err = ConnectError::config(e);
                 self.put_connector_status(name, State::Failed, Some(trace_of(&err)));
                 return Err(err);
@@ -234,8 +250,12 @@ impl Worker {
         let instance = match plugin.factory {
             PluginFactory::Source { connector, .. } => ConnectorInstance::Source(connector()),
             PluginFactory::Sink { connector, .. } => ConnectorInstance::Sink(connector()),
-            _ => return Err(ConnectError::config(format!("{class} is not a connector"))),
+            _ => {
+                self.metrics.connector_failed(name);
+                return Err(ConnectError::config(format!("{class} is not a connector")));
+            }
         };
+        self.metrics.add_connector(name);
         self.connectors.lock().insert(
             name.to_owned(),
             ConnectorRunner {
@@ -284,6 +304,7 @@ impl Worker {
                 drop(inst);
                 match result {
                     Ok(()) => {
+                        self.metrics.connector_started(name);
                         self.set_started(name, true);
                         self.put_connector_status(name, State::Running, None);
                         tracing::info!(connector = %name, "Connector started.");
@@ -291,6 +312,7 @@ impl Worker {
                     }
                     Err(e) => {
                         tracing::error!(connector = %name, error = %e, "Connector failed to start.");
+                        self.metrics.connector_failed(name);
                         self.put_connector_status(name, State::Failed, Some(trace_of(&e)));
                         Err(e)
                     }
@@ -324,6 +346,7 @@ impl Worker {
     /// Stops and forgets a connector instance (not its tasks).
     pub async fn stop_connector(&self, name: &str) {
         let runner = self.connectors.lock().remove(name);
+        self.metrics.remove_connector(name);
         if let Some(r) = runner
             && r.started
         {
@@ -480,6 +503,9 @@ impl Worker {
             worker_id: self.worker_id.clone(),
             status: self.status.clone(),
             track_topics: self.config.topic_tracking_enabled(),
+            metrics: self
+                .metrics
+                .add_task(&id, self.connector_type(connector_props)),
         };
         match self.build_task(&id, connector_props, task_props, target, reporter.clone()) {
             Ok(runner) => {
@@ -487,6 +513,7 @@ impl Worker {
                 Ok(())
             }
             Err(e) => {
+                self.metrics.remove_task(&id);
                 reporter.failed(trace_of(&e));
                 Err(e)
             }
@@ -560,7 +587,8 @@ impl Worker {
                     offsets: self.offsets.clone(),
                     control,
                     reporter: reporter.clone(),
-                    errors: ErrorHandler::new(id.clone(), error_settings, None, stop.clone()),
+                    errors: ErrorHandler::new(id.clone(), error_settings, None, stop.clone())
+                        .with_metrics(reporter.metrics.clone()),
                     flush_interval: self.config.offset_flush_interval(),
                     flush_timeout: self.config.offset_flush_timeout(),
                 }
@@ -615,7 +643,8 @@ impl Worker {
                     subscription,
                     control,
                     reporter: reporter.clone(),
-                    errors: ErrorHandler::new(id.clone(), error_settings, dlq, stop.clone()),
+                    errors: ErrorHandler::new(id.clone(), error_settings, dlq, stop.clone())
+                        .with_metrics(reporter.metrics.clone()),
                     commit_interval: self.config.offset_flush_interval(),
                 }
                 .run()
@@ -667,6 +696,9 @@ impl Worker {
                 .filter_map(|id| tasks.remove(id).map(|r| (id.clone(), r)))
                 .collect()
         };
+        for (id, _) in &runners {
+            self.metrics.remove_task(id);
+        }
         for (_, r) in &runners {
             r.stop.cancel();
         }

@@ -163,4 +163,9 @@ pub trait Herder: Send + Sync + 'static {
 
     /// `PUT /connector-plugins/{p}/config/validate` (the `{p}` consistency check is the caller's).
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos>;
+
+    /// `GET /metrics`: the local worker's metrics registry, if this herder runs one.
+    fn metrics(&self) -> Option<std::sync::Arc<crate::metrics::ConnectMetrics>> {
+        None
+    }
 }

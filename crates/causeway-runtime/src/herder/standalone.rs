@@ -923,4 +923,8 @@ impl Herder for StandaloneHerder {
         )
         .map_err(|f| HerderError::BadRequest(f.0))
     }
+
+    fn metrics(&self) -> Option<Arc<crate::metrics::ConnectMetrics>> {
+        Some(self.worker.metrics().clone())
+    }
 }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::herder::entities::ConnectorTaskId;
+use crate::metrics::TaskMetrics;
 
 /// Where in a task loop an operation failed (`Stage` in Apache's error handling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,6 +270,8 @@ pub struct DeadLetterQueue {
     admin_overrides: HashMap<String, String>,
     /// Sends not yet acknowledged, per source partition, awaited before that partition's offsets commit.
     pending: HashMap<DataTp, Vec<DeliveryFuture>>,
+    /// Where produce requests and failures are counted (set by [`ErrorHandler::with_metrics`]).
+    metrics: Option<TaskMetrics>,
 }
 
 /// Apache's header names.
@@ -290,6 +293,7 @@ impl DeadLetterQueue {
             log,
             admin_overrides,
             pending: HashMap::new(),
+            metrics: None,
         }
     }
 
@@ -328,6 +332,9 @@ impl DeadLetterQueue {
     }
 
     fn report(&mut self, task: &ConnectorTaskId, failure: &Failure, original: &ConsumerRecord) {
+        if let Some(m) = &self.metrics {
+            m.record_dlq_produce_request();
+        }
         let mut headers = original.headers.clone();
         if self.context_headers {
             let mut add = |name: &str, value: String| {
@@ -362,6 +369,9 @@ impl DeadLetterQueue {
                 .or_default()
                 .push(ack),
             Err(e) => {
+                if let Some(m) = &self.metrics {
+                    m.record_dlq_produce_failure();
+                }
                 tracing::error!(topic = %self.topic, error = %e.error, "Could not produce message to dead letter queue.")
             }
         }
@@ -380,6 +390,9 @@ impl DeadLetterQueue {
         for tp in keys {
             for ack in self.pending.remove(&tp).unwrap_or_default() {
                 if let Err(e) = ack.await {
+                    if let Some(m) = &self.metrics {
+                        m.record_dlq_produce_failure();
+                    }
                     tracing::error!(topic = %self.topic, error = %e, "Could not produce message to dead letter queue.");
                 }
             }
@@ -402,6 +415,8 @@ pub struct ErrorHandler {
     failures: u64,
     /// Source tasks: failed sends already logged, so a tolerated send failure is logged once.
     logged_sends: HashSet<String>,
+    /// The task's `task-error-metrics`.
+    metrics: TaskMetrics,
 }
 
 impl ErrorHandler {
@@ -413,6 +428,7 @@ impl ErrorHandler {
         stop: CancellationToken,
     ) -> Self {
         ErrorHandler {
+            metrics: TaskMetrics::detached(task.clone()),
             task,
             settings,
             dlq,
@@ -420,6 +436,15 @@ impl ErrorHandler {
             failures: 0,
             logged_sends: HashSet::new(),
         }
+    }
+
+    /// Counts into the task's `task-error-metrics` (and the dead letter queue's) from now on.
+    pub fn with_metrics(mut self, metrics: TaskMetrics) -> Self {
+        if let Some(dlq) = &mut self.dlq {
+            dlq.metrics = Some(metrics.clone());
+        }
+        self.metrics = metrics;
+        self
     }
 
     /// The settings.
@@ -473,12 +498,15 @@ impl ErrorHandler {
                 self.failed(failure, original)?;
                 return Ok(None);
             }
+            // This attempt failed and will be retried: Connect counts both.
+            self.metrics.record_failure();
             let delay = self.settings.backoff(attempt, now, deadline);
             tracing::debug!(task = %self.task, stage = failure.stage.name(), attempt, ?delay, error = %failure.error, "Retrying after a retriable error.");
             tokio::select! {
                 _ = self.stop.cancelled() => {}
                 _ = tokio::time::sleep(delay) => {}
             }
+            self.metrics.record_retry();
             attempt = attempt.saturating_add(1);
             failure = match op() {
                 Ok(v) => return Ok(Some(v)),
@@ -498,9 +526,12 @@ impl ErrorHandler {
         original: FailedRecord<'_>,
     ) -> Result<(), ConnectError> {
         self.failures += 1;
+        self.metrics.record_failure();
+        self.metrics.record_error();
         self.report(&failure, original);
         let tolerable = failure.stage.tolerates(&failure.error);
         if tolerable && self.settings.tolerate_all {
+            self.metrics.record_skipped();
             return Ok(());
         }
         let head = if tolerable {
@@ -524,6 +555,11 @@ impl ErrorHandler {
     /// # Errors
     /// The task failure when sends are not tolerated.
     pub fn failed_send(&mut self, topic: &str, error: &str) -> Result<(), ConnectError> {
+        // Apache's `executeFailed`: a failure, logged when the error log is on, an error only when fatal.
+        self.metrics.record_failure();
+        if self.settings.log_errors {
+            self.metrics.record_error_logged();
+        }
         if self.settings.tolerate_all {
             self.failures += 1;
             if self.logged_sends.insert(error.to_owned()) {
@@ -531,6 +567,7 @@ impl ErrorHandler {
             }
             return Ok(());
         }
+        self.metrics.record_error();
         Err(ConnectError::fatal(format!(
             "Unrecoverable exception from producer send callback: failed to send a record to topic '{topic}': {error}"
         )))
@@ -538,6 +575,7 @@ impl ErrorHandler {
 
     fn report(&mut self, failure: &Failure, original: FailedRecord<'_>) {
         if self.settings.log_errors {
+            self.metrics.record_error_logged();
             let detail = if self.settings.log_messages {
                 original.describe()
             } else {
@@ -766,6 +804,58 @@ mod tests {
             FailedRecord::Consumed(&untimed).describe(),
             ", where consumed record is {topic='t', partition=2, offset=7}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn task_error_metrics_count_failures_retries_errors_and_skips() {
+        let metrics = crate::metrics::ConnectMetrics::new(
+            crate::metrics::MetricsSettings::default(),
+            Arc::new(crate::status::StatusStore::new()),
+        );
+        let id = ConnectorTaskId::new("c", 0);
+        let mut h = handler(&[
+            ("errors.retry.timeout", "1000"),
+            ("errors.tolerance", "all"),
+            ("errors.log.enable", "true"),
+        ])
+        .with_metrics(metrics.add_task(&id, crate::herder::entities::ConnectorType::Sink));
+        let r = consumed();
+        // Four attempts within the retry timeout, then the record is skipped.
+        h.execute(FailedRecord::Consumed(&r), || -> Result<(), Failure> {
+            Err(Failure::new(
+                Stage::KeyConverter,
+                "K",
+                ConnectError::retriable("still down"),
+            ))
+        })
+        .await
+        .unwrap();
+        // A failure that is not retriable: one attempt, skipped.
+        h.failed(
+            Failure::new(Stage::ValueConverter, "V", ConnectError::data("bad")),
+            FailedRecord::Consumed(&r),
+        )
+        .unwrap();
+        // Not tolerated at any level: counted as an error, not skipped.
+        h.failed(
+            Failure::new(Stage::TaskPut, "SinkTask", ConnectError::fatal("down")),
+            FailedRecord::Consumed(&r),
+        )
+        .unwrap_err();
+        let text = metrics.encode();
+        for (name, n) in [
+            ("total_record_failures", 6),
+            ("total_retries", 3),
+            ("total_record_errors", 3),
+            ("total_records_skipped", 2),
+            ("total_errors_logged", 3),
+            ("deadletterqueue_produce_requests", 0),
+        ] {
+            let line = format!(
+                "kafka_connect_task_error_metrics_{name}_total{{connector=\"c\",task=\"0\"}} {n}\n"
+            );
+            assert!(text.contains(&line), "{line} missing in\n{text}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::herder::entities::{ConnectorTaskId, State, TargetState};
+use crate::metrics::TaskMetrics;
 use crate::status::{Status, StatusStore};
 
 mod convert;
@@ -67,11 +68,16 @@ pub struct TaskReporter {
     pub status: Arc<StatusStore>,
     /// Whether KIP-558 topic tracking is on.
     pub track_topics: bool,
+    /// The task's metrics; state changes also feed the worker's task startup counts.
+    pub metrics: TaskMetrics,
 }
 
 impl TaskReporter {
     /// Reports a state without a trace.
     pub fn state(&self, state: State) {
+        if state == State::Running {
+            self.metrics.task_started();
+        }
         self.status.put_task(
             &self.id,
             Status {
@@ -85,6 +91,7 @@ impl TaskReporter {
     /// Reports FAILED with a trace.
     pub fn failed(&self, trace: String) {
         tracing::error!(task = %self.id, %trace, "Task failed.");
+        self.metrics.task_failed();
         self.status.put_task(
             &self.id,
             Status {

@@ -215,6 +215,7 @@ impl SinkTaskLoop {
                         .set_assignment(self.consumer.assignment().iter().map(to_data).collect());
                 }
                 ConsumerEvent::Records(records) => {
+                    self.reporter.metrics.record_read(records.len());
                     let mut batch = Vec::with_capacity(records.len());
                     // Next offset per partition, recorded once per run of records from one partition rather
                     // than once per record (a poll returns records grouped by partition).
@@ -299,8 +300,12 @@ impl SinkTaskLoop {
         batch: Vec<SinkRecord>,
         _offsets: &mut Offsets,
     ) -> Result<Option<Vec<SinkRecord>>, ConnectError> {
+        let started = Instant::now();
         match self.task.put(&batch).await {
             Ok(()) => {
+                self.reporter
+                    .metrics
+                    .record_put(batch.len(), started.elapsed());
                 let assigned = self.consumer.assignment();
                 let paused = self.context.requests().paused.clone();
                 let resume: Vec<TopicPartition> = assigned
@@ -332,6 +337,7 @@ impl SinkTaskLoop {
         offsets: &mut Offsets,
         only: Option<&[DataTp]>,
     ) -> Result<(), ConnectError> {
+        let started = Instant::now();
         let current: HashMap<DataTp, i64> = offsets
             .current
             .iter()
@@ -339,13 +345,23 @@ impl SinkTaskLoop {
             .map(|(tp, o)| (tp.clone(), *o))
             .collect();
         if current.is_empty() {
+            // Apache records a commit with nothing to commit as a successful one.
+            self.reporter
+                .metrics
+                .record_commit_success(started.elapsed());
             return Ok(());
         }
         // Records sent to the dead letter queue must be there before their offsets commit.
         if let Some(dlq) = self.errors.dlq() {
             dlq.await_sends(only).await;
         }
-        let accepted = self.task.pre_commit(current.clone()).await?;
+        let accepted = match self.task.pre_commit(current.clone()).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.reporter.metrics.record_commit_failure();
+                return Err(e);
+            }
+        };
         let to_commit: HashMap<TopicPartition, i64> = accepted
             .into_iter()
             .filter(|(tp, off)| current.get(tp).is_some_and(|c| off <= c))
@@ -353,12 +369,20 @@ impl SinkTaskLoop {
             .map(|(tp, off)| (to_log(&tp), off))
             .collect();
         if to_commit.is_empty() {
+            self.reporter
+                .metrics
+                .record_commit_success(started.elapsed());
             return Ok(());
         }
-        self.consumer
-            .commit(&to_commit)
-            .await
-            .map_err(|e| ConnectError::fatal(format!("Failed to commit offsets: {e}")))?;
+        if let Err(e) = self.consumer.commit(&to_commit).await {
+            self.reporter.metrics.record_commit_failure();
+            return Err(ConnectError::fatal(format!(
+                "Failed to commit offsets: {e}"
+            )));
+        }
+        self.reporter
+            .metrics
+            .record_commit_success(started.elapsed());
         for (tp, off) in to_commit {
             offsets.committed.insert(to_data(&tp), off);
         }

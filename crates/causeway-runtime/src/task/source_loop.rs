@@ -33,6 +33,8 @@ struct SubmittedRecords {
     in_flight: usize,
     /// `errors.tolerance=all`: a record the log refused counts as done (Apache ignores failed sends then).
     tolerate_failed_sends: bool,
+    /// Records handed to the log since the loop last took this count (source-record-write).
+    sent: usize,
 }
 
 /// A record the log refused, after its retries: fatal unless sends are tolerated.
@@ -70,6 +72,7 @@ impl SubmittedRecords {
         offset: Option<SourceMap>,
         ack: DeliveryFuture,
     ) {
+        self.sent += 1;
         match partition {
             Some(p) => {
                 self.queue_for(p).pending.push_back((ack, offset));
@@ -306,6 +309,7 @@ impl SourceTaskLoop {
                 self.reporter.state(State::Running);
                 continue;
             }
+            let poll_started = Instant::now();
             let polled = tokio::select! {
                 biased;
                 _ = control.stop.cancelled() => break,
@@ -326,8 +330,17 @@ impl SourceTaskLoop {
                         ));
                     }
                 };
+                if !batch.is_empty() {
+                    self.reporter
+                        .metrics
+                        .record_poll(batch.len(), poll_started.elapsed());
+                }
                 for record in batch {
                     self.send(record, &mut submitted, &mut topics).await?;
+                }
+                let written = std::mem::take(&mut submitted.sent);
+                if written > 0 {
+                    self.reporter.metrics.record_write(written);
                 }
                 submitted.drain()?;
                 while submitted.in_flight > MAX_IN_FLIGHT {
@@ -452,8 +465,13 @@ impl SourceTaskLoop {
     }
 
     async fn commit(&mut self, connector: &str, submitted: &mut SubmittedRecords) {
+        let started = Instant::now();
         let entries = submitted.take_committable();
         if entries.is_empty() {
+            // Apache counts a commit with nothing to write as a successful one.
+            self.reporter
+                .metrics
+                .record_commit_success(started.elapsed());
             return;
         }
         let n = entries.len();
@@ -464,16 +482,21 @@ impl SourceTaskLoop {
         .await
         {
             Ok(Ok(())) => {
+                self.reporter
+                    .metrics
+                    .record_commit_success(started.elapsed());
                 tracing::debug!(task = %self.reporter.id, partitions = n, "Committed source offsets.");
                 if let Err(e) = self.task.commit().await {
                     tracing::warn!(task = %self.reporter.id, error = %e, "Task failed to handle commit.");
                 }
             }
             Ok(Err(e)) => {
+                self.reporter.metrics.record_commit_failure();
                 tracing::error!(task = %self.reporter.id, error = %e, "Failed to commit offsets; will retry.");
                 Self::restore(submitted, entries);
             }
             Err(_) => {
+                self.reporter.metrics.record_commit_failure();
                 tracing::error!(task = %self.reporter.id, "Timed out committing offsets; will retry.");
                 Self::restore(submitted, entries);
             }
