@@ -157,13 +157,13 @@ impl KafkaSettings {
         Ok((to_client_config(rd), max_poll_records))
     }
 
-    /// A consumer outside any group that reads whole topics from their beginning (`KafkaBasedLog`'s), seeing
-    /// only committed transactional writes as Apache's does.
+    /// A consumer outside any group that reads whole topics from their beginning (`KafkaBasedLog`'s), up to
+    /// the high watermark as Apache's does (`read_uncommitted`, Java's default; librdkafka's is committed).
     pub fn reader_config(&self, client_id: &str) -> Result<ClientConfig, ClientConfigError> {
         let defaults = [
             ("enable.auto.commit", "false".to_owned()),
             ("auto.offset.reset", "earliest".to_owned()),
-            ("isolation.level", "read_committed".to_owned()),
+            ("isolation.level", "read_uncommitted".to_owned()),
             ("client.id", client_id.to_owned()),
         ];
         let mut merged = self.layered(&defaults, &self.consumer, &HashMap::new());
