@@ -8,7 +8,9 @@ use causeway_log::{
     ConsumerConfig, InternalTopicLog, LogBackend, LogConsumer, LogError, LogProducer, LogResult,
     NewTopic, ProducerConfig, TopicPartition, TopicRecordCallback,
 };
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic as RdNewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, NewTopic as RdNewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
@@ -536,6 +538,31 @@ impl LogBackend for KafkaLog {
                 code,
                 &format!("Failed to delete consumer group {group_id}"),
             )),
+        }
+    }
+
+    async fn topic_cleanup_policy(&self, topic: &str) -> LogResult<Option<String>> {
+        let opts = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
+        let what = format!("Error while attempting to describe topic config for topic '{topic}'");
+        let results = self
+            .admin
+            .describe_configs([&ResourceSpecifier::Topic(topic)], &opts)
+            .await
+            .map_err(|e| kafka_error(e, &what))?;
+        match results.into_iter().next() {
+            Some(Ok(resource)) => Ok(resource
+                .get("cleanup.policy")
+                .and_then(|entry| entry.value.clone())),
+            // As Apache's `TopicAdmin.describeTopicConfigs`: a missing topic, a denied or unsupported describe
+            // leave the policy unknown.
+            Some(Err(
+                RDKafkaErrorCode::UnknownTopicOrPartition
+                | RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+                | RDKafkaErrorCode::UnsupportedVersion,
+            ))
+            | None => Ok(None),
+            Some(Err(code)) => Err(admin_error(code, &what)),
         }
     }
 

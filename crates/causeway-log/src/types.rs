@@ -346,6 +346,15 @@ pub trait LogBackend: Send + Sync {
     /// Deletes a group and its committed offsets; fails if it has active members.
     async fn delete_group(&self, group_id: &str) -> LogResult<()>;
 
+    /// The `cleanup.policy` of an existing topic as its configuration describes it, for the check distributed
+    /// workers make on their internal topics. `Ok(None)` when it cannot be told: the topic does not exist,
+    /// describing it is not permitted or not supported (Apache then skips the check), or the backend has no
+    /// topic configurations.
+    async fn topic_cleanup_policy(&self, topic: &str) -> LogResult<Option<String>> {
+        let _ = topic;
+        Ok(None)
+    }
+
     /// Opens `topic` (which must exist) as an internal topic log: read whole from its beginning by a
     /// background reader that hands every record to `on_record`, and returned once everything already in the
     /// topic was handed over. Distributed workers keep their config, offsets and status topics this way.

@@ -11,6 +11,9 @@ use causeway_runtime::herder::HerderError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
+    /// The body's `error_code`: the status, except for an error relayed from another worker, which keeps
+    /// that worker's code (Apache's `ConnectRestException(status, errorCode, message)`).
+    error_code: u16,
     message: String,
 }
 
@@ -19,8 +22,15 @@ impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
+            error_code: status.as_u16(),
             message: message.into(),
         }
+    }
+
+    /// The same error with another `error_code` in its body.
+    pub fn with_error_code(mut self, error_code: u16) -> Self {
+        self.error_code = error_code;
+        self
     }
 
     /// 400 Bad Request.
@@ -74,6 +84,11 @@ impl ApiError {
         self.status
     }
 
+    /// The body's `error_code` (normally the status).
+    pub fn error_code(&self) -> u16 {
+        self.error_code
+    }
+
     /// The message.
     pub fn message(&self) -> &str {
         &self.message
@@ -114,7 +129,7 @@ impl IntoResponse for ApiError {
             );
         }
         let body = ErrorMessage {
-            error_code: self.status.as_u16(),
+            error_code: self.error_code,
             message: &self.message,
         };
         (self.status, axum::Json(body)).into_response()

@@ -87,19 +87,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
 /// checked by the router (415); parsing is left to [`crate::body`].
 pub(crate) struct JsonBody(pub(crate) Option<String>);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+impl JsonBody {
+    /// The body text of raw request bytes.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<JsonBody, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(None));
         }
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| ApiError::bad_request("Malformed JSON in request body: invalid UTF-8"))?;
         Ok(JsonBody(Some(text)))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        JsonBody::from_bytes(&bytes)
+    }
+}
+
+/// The exact request body bytes (what an internal request's signature covers).
+pub(crate) struct RawBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))
     }
 }
 

@@ -6,7 +6,9 @@
 //! parsing, the mapping of [`HerderError`](causeway_runtime::herder::HerderError)s to
 //! `{"error_code":…,"message":…}` bodies ([`ApiError`], the only place errors become responses), CORS,
 //! `response.http.headers.config` rules, the request log, and the admin logger levels ([`LoggerLevels`]).
-//! It never looks inside the runtime: every answer comes from the herder or from [`LoggerLevels`].
+//! It never looks inside the runtime: every answer comes from the herder or from [`LoggerLevels`] — or, for a
+//! write the herder says another worker must execute, from that worker (request forwarding, as Apache's
+//! `HerderRequestHandler`).
 //!
 //! The worker binary depends on it:
 //!
@@ -32,6 +34,7 @@ mod config;
 mod connectors;
 mod error;
 mod extract;
+mod forward;
 mod loggers;
 mod loggers_resource;
 mod metrics;
@@ -69,7 +72,8 @@ pub const DEVIATIONS: &[&str] = &[
     "PUT /connector-plugins/{p}/config/validate with JSON null values reports `Null value can not be supplied as the configuration value.` on those keys after validating the remaining keys (Apache validates the nulls in place).",
     "A `%2F` in a path segment is decoded to `/`, so connectors whose names contain `/` can be addressed (Jetty 12 rejects ambiguous path separators); the Location header encodes `/` in names as `%2F` accordingly.",
     "`GET /connector-plugins/{p}/config?version=<range>` checks the range against the single installed version of the plugin; an empty `version` means `latest`.",
-    "PUT /connectors/{c}/fence answers 500 `Kafka Connect in standalone mode does not support exactly-once source connectors.` (the Herder trait has no fencing operation yet).",
+    "A request forwarded to another worker whose advertised URL is `https://` fails with 500 `IO Error trying to forward REST request: ...` (the forwarding client has no TLS).",
+    "The detail after `IO Error trying to forward REST request: ` is the HTTP client's error chain (e.g. `... tcp connect error: Connection refused (os error 111)`), not Java's exception text.",
     "`GET /health` distinguishes `starting` (503) from `unhealthy` (500) only when the herder reports it; a herder that does not answer within 10 s is reported as 500 `unhealthy`.",
     "OPTIONS on a known path answers 204 with an `Allow` header (no WADL), and `HEAD` works wherever `GET` does.",
     "Logger names map to `tracing` targets: dots become `::` (`causeway_runtime.worker` sets `causeway_runtime::worker`); FATAL filters as ERROR and ALL as TRACE, but both are reported as set.",

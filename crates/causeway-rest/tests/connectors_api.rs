@@ -604,4 +604,5 @@ async fn internal_endpoints_reach_the_herder() {
             500,
             "Kafka Connect in standalone mode does not support exactly-once source connectors.",
         );
+    assert_eq!(herder.calls(), ["put_task_configs a 1", "fence_zombies a"]);
 }

@@ -191,9 +191,11 @@ pub struct WorkerSpec {
     pub connector_files: Vec<PathBuf>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Runs `causeway distributed` instead of `causeway standalone` (connector files are not passed).
+    pub distributed: bool,
 }
 
-/// A running `causeway standalone` process with its own data directory.
+/// A running `causeway standalone` or `causeway distributed` process with its own data directory.
 pub struct WorkerProcess {
     child: Option<Child>,
     /// REST port.
@@ -246,6 +248,12 @@ impl WorkerProcess {
         std::fs::create_dir_all(dir).expect("worker dir");
         let mut props: BTreeMap<String, String> =
             Self::default_props(dir, port).into_iter().collect();
+        if spec.distributed {
+            // Offsets live in the offsets topic; Apache would also pass `offset.storage.*` keys on to that
+            // topic's settings, which a broker rejects.
+            props.remove("offset.storage.file.filename");
+            props.remove("embedded.log.dir");
+        }
         for (k, v) in &spec.props {
             props.insert(k.clone(), v.clone());
         }
@@ -258,9 +266,13 @@ impl WorkerProcess {
             .open(dir.join("worker.log"))
             .expect("worker log");
         let mut cmd = Command::new(bin);
-        cmd.arg("standalone")
-            .arg(&worker_file)
-            .args(&spec.connector_files);
+        if spec.distributed {
+            cmd.arg("distributed").arg(&worker_file);
+        } else {
+            cmd.arg("standalone")
+                .arg(&worker_file)
+                .args(&spec.connector_files);
+        }
         cmd.current_dir(dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log fd"))

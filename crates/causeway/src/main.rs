@@ -2,14 +2,17 @@
 //!
 //! `causeway standalone WORKER.properties [CONNECTOR.properties|CONNECTOR.json ...]` runs a standalone worker
 //! exactly as Apache's `connect-standalone.sh` does: same worker properties, same connector files, same REST
-//! API on `listeners` (default `http://:8083`).
+//! API on `listeners` (default `http://:8083`). `causeway distributed WORKER.properties` joins a worker group as
+//! `connect-distributed.sh` does.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod config_files;
+mod distributed;
 mod logging;
+mod process;
 mod standalone;
 
 /// Kafka Connect, rebuilt in Rust.
@@ -28,6 +31,12 @@ enum Command {
         worker_properties: PathBuf,
         /// Connector configurations: `.properties`, or `.json` as `{"name":…,"config":{…}}` or a flat map.
         connector_configs: Vec<PathBuf>,
+    },
+    /// Runs a distributed worker: a member of the worker group `group.id`, with connectors, statuses and
+    /// offsets in the Kafka cluster's internal topics.
+    Distributed {
+        /// Worker properties (`connect-distributed.properties`).
+        worker_properties: PathBuf,
     },
 }
 
@@ -53,6 +62,9 @@ fn main() -> ExitCode {
             connector_configs,
             loggers,
         )),
+        Command::Distributed { worker_properties } => {
+            runtime.block_on(distributed::run(worker_properties, loggers))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

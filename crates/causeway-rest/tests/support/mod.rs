@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use causeway_api::Props;
 use causeway_rest::{LoggerLevels, RestConfig};
 use causeway_runtime::herder::entities::*;
+use causeway_runtime::herder::signature::InternalRequestSignature;
 use causeway_runtime::herder::{Created, Herder, HerderError, HerderResult};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -402,11 +403,29 @@ impl Herder for InMemoryHerder {
             .collect())
     }
 
-    async fn put_task_configs(&self, name: &str, configs: Vec<Props>) -> HerderResult<()> {
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        _signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()> {
         self.maybe_hang().await;
         self.record(format!("put_task_configs {name} {}", configs.len()));
         Err(HerderError::Internal(
             "Kafka Connect in standalone mode does not support externally setting task configurations."
+                .into(),
+        ))
+    }
+
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        _signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()> {
+        self.maybe_hang().await;
+        self.record(format!("fence_zombies {name}"));
+        Err(HerderError::Internal(
+            "Kafka Connect in standalone mode does not support exactly-once source connectors."
                 .into(),
         ))
     }

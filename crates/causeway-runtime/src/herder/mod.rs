@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use causeway_api::Props;
 
+pub mod distributed;
 pub mod entities;
+pub mod offsets;
+pub mod signature;
 pub mod standalone;
 
 use self::entities::*;
+use self::signature::InternalRequestSignature;
 
 /// Errors a herder returns, each mapping to one HTTP status (as Apache's `ConnectExceptionMapper`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +36,21 @@ pub enum HerderError {
     /// 503: the worker cannot answer yet.
     #[error("{0}")]
     Unavailable(String),
+    /// This worker cannot execute the request; `leader_url` is the worker that can (the leader, or for a
+    /// restart the owner of the connector/task), `None` when none is known. Apache's `NotLeaderException` /
+    /// `NotAssignedException`: the REST layer forwards write requests to `leader_url`, or answers 409 (see
+    /// `connect-rest-api.md` §1.6); on endpoints that never forward it is a plain 500.
+    #[error("Cannot complete request on this worker; it must be handled by {}", leader_url.as_deref().unwrap_or("an unknown leader"))]
+    NotLeader {
+        /// The advertised REST URL of the worker that can serve the request.
+        leader_url: Option<String>,
+    },
+    /// The worker knows its config view is stale (a rebalance is pending). Apache's
+    /// `RebalanceNeededException`: write endpoints answer 409 `Cannot complete request momentarily due to
+    /// stale configuration …`; read endpoints a 500 with this message (typically `Request cannot be
+    /// completed because a rebalance is expected`).
+    #[error("{0}")]
+    RebalanceNeeded(String),
 }
 
 impl HerderError {
@@ -44,6 +63,21 @@ impl HerderError {
             HerderError::Conflict(_) => 409,
             HerderError::Internal(_) => 500,
             HerderError::Unavailable(_) => 503,
+            // Apache's exception mapper renders these as 500 where nothing translated them.
+            HerderError::NotLeader { .. } | HerderError::RebalanceNeeded(_) => 500,
+        }
+    }
+
+    /// The error for a status another worker answered with (Apache's relayed `ConnectRestException`):
+    /// 400, 403, 404, 409 and 503 keep their kind, anything else is 500.
+    pub fn from_status(status: u16, message: String) -> HerderError {
+        match status {
+            400 => HerderError::BadRequest(message),
+            403 => HerderError::Forbidden(message),
+            404 => HerderError::NotFound(message),
+            409 => HerderError::Conflict(message),
+            503 => HerderError::Unavailable(message),
+            _ => HerderError::Internal(message),
         }
     }
 }
@@ -133,8 +167,24 @@ pub trait Herder: Send + Sync + 'static {
     /// `GET /connectors/{c}/tasks`.
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
 
-    /// `POST /connectors/{c}/tasks` (internal, distributed only).
-    async fn put_task_configs(&self, name: &str, configs: Vec<Props>) -> HerderResult<()>;
+    /// `POST /connectors/{c}/tasks` (internal, distributed only): new task configs from the worker running
+    /// the connector. `signature` is the request's KIP-507 signature (`None` when unsigned), parsed over the
+    /// exact body bytes; checking it is the herder's job (see [`signature::check_internal_request`]).
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()>;
+
+    /// `PUT /connectors/{c}/fence` (internal, distributed only): fence the transactional producers of the
+    /// connector's previous task generations before exactly-once source tasks start. `signature` as for
+    /// [`Herder::put_task_configs`] (over the, normally empty, request body).
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()>;
 
     /// `GET /connectors/{c}/topics`: the topics the connector used (sorted).
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>>;

@@ -8,7 +8,8 @@ use causeway_api::{ConnectError, Props};
 use tokio::sync::{Mutex, mpsc};
 
 use super::entities::*;
-use super::{Created, Herder, HerderError, HerderResult};
+use super::signature::InternalRequestSignature;
+use super::{Created, Herder, HerderError, HerderResult, offsets};
 use crate::connector_config::{
     self, CONNECTOR_CLASS_CONFIG, NAME_CONFIG, TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG,
     invalid_config_message, validate_connector_config,
@@ -287,130 +288,6 @@ impl StandaloneHerder {
         }
         Ok(())
     }
-
-    /// The plugin of a connector config's `connector.class`.
-    fn connector_plugin(&self, config: &Props) -> HerderResult<causeway_api::PluginDescriptor> {
-        let class = config
-            .get(CONNECTOR_CLASS_CONFIG)
-            .map_or("", String::as_str);
-        self.worker
-            .plugins()
-            .connector(class)
-            .copied()
-            .map_err(HerderError::BadRequest)
-    }
-
-    /// Asks the connector (a fresh instance, as Apache does) to accept altered source offsets; `true` means
-    /// it accepted them (Apache then reports a plain success).
-    async fn connector_alters_source_offsets(
-        &self,
-        config: &Props,
-        offsets: &[(causeway_data::SourceMap, Option<causeway_data::SourceMap>)],
-    ) -> HerderResult<bool> {
-        let plugin = self.connector_plugin(config)?;
-        let causeway_api::PluginFactory::Source { connector, .. } = plugin.factory else {
-            return Ok(false);
-        };
-        connector()
-            .alter_offsets(config, offsets)
-            .await
-            .map_err(offsets_error)
-    }
-
-    /// As [`Self::connector_alters_source_offsets`], for sink connectors.
-    async fn connector_alters_sink_offsets(
-        &self,
-        config: &Props,
-        offsets: &HashMap<causeway_log::TopicPartition, Option<i64>>,
-    ) -> HerderResult<bool> {
-        let plugin = self.connector_plugin(config)?;
-        let causeway_api::PluginFactory::Sink { connector, .. } = plugin.factory else {
-            return Ok(false);
-        };
-        let data: HashMap<causeway_data::TopicPartition, Option<i64>> = offsets
-            .iter()
-            .map(|(tp, o)| {
-                (
-                    causeway_data::TopicPartition::new(tp.topic.clone(), tp.partition),
-                    *o,
-                )
-            })
-            .collect();
-        connector()
-            .alter_offsets(config, &data)
-            .await
-            .map_err(offsets_error)
-    }
-
-    fn sink_group(config: &Props, name: &str) -> String {
-        config
-            .get("consumer.override.group.id")
-            .cloned()
-            .unwrap_or_else(|| format!("connect-{name}"))
-    }
-}
-
-/// A connector rejecting offsets is the user's error (400); anything else is ours (500).
-fn offsets_error(e: ConnectError) -> HerderError {
-    match e {
-        ConnectError::Config(m) | ConnectError::Data(m) => HerderError::BadRequest(m),
-        other => HerderError::Internal(other.message().to_owned()),
-    }
-}
-
-fn sink_offset_entry(
-    entry: &ConnectorOffset,
-) -> HerderResult<(causeway_log::TopicPartition, Option<i64>)> {
-    let partition = entry.partition.as_ref().ok_or_else(|| {
-        HerderError::BadRequest(
-            "The partition for a sink connector offset cannot be null or missing".into(),
-        )
-    })?;
-    let (Some(topic), Some(part)) = (
-        partition.get("kafka_topic"),
-        partition.get("kafka_partition"),
-    ) else {
-        return Err(HerderError::BadRequest(
-            "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'".into(),
-        ));
-    };
-    let topic = topic.as_str().ok_or_else(|| {
-        HerderError::BadRequest(
-            "Kafka topic names must be valid strings and may not be null".into(),
-        )
-    })?;
-    let parse_int = |v: &serde_json::Value| -> Option<i64> {
-        v.as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-    };
-    if part.is_null() {
-        return Err(HerderError::BadRequest(
-            "Kafka partitions must be valid numbers and may not be null".into(),
-        ));
-    }
-    let part = parse_int(part).and_then(|p| i32::try_from(p).ok()).ok_or_else(|| {
-        HerderError::BadRequest(format!(
-            "Failed to parse the following Kafka partition value in the provided offsets: '{}'. Partition values for sink connectors need to be integers.",
-            part.as_str().map_or_else(|| part.to_string(), str::to_owned)
-        ))
-    })?;
-    let offset = match &entry.offset {
-        None => None,
-        Some(o) => {
-            let v = o.get("kafka_offset").ok_or_else(|| {
-                HerderError::BadRequest(
-                    "The offset for a sink connector should either be null or contain the key 'kafka_offset'".into(),
-                )
-            })?;
-            Some(parse_int(v).ok_or_else(|| {
-                HerderError::BadRequest(format!(
-                    "Failed to parse the following Kafka offset value in the provided offsets: '{}'. Offset values for sink connectors need to be integers.",
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-                ))
-            })?)
-        }
-    };
-    Ok((causeway_log::TopicPartition::new(topic, part), offset))
 }
 
 #[async_trait]
@@ -696,9 +573,25 @@ impl Herder for StandaloneHerder {
             .unwrap_or_default())
     }
 
-    async fn put_task_configs(&self, _name: &str, _configs: Vec<Props>) -> HerderResult<()> {
+    async fn put_task_configs(
+        &self,
+        _name: &str,
+        _configs: Vec<Props>,
+        _signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()> {
         Err(HerderError::Internal(
             "Kafka Connect in standalone mode does not support externally setting task configurations.".into(),
+        ))
+    }
+
+    async fn fence_zombies(
+        &self,
+        _name: &str,
+        _signature: Option<InternalRequestSignature>,
+    ) -> HerderResult<()> {
+        Err(HerderError::Internal(
+            "Kafka Connect in standalone mode does not support exactly-once source connectors."
+                .into(),
         ))
     }
 
@@ -731,57 +624,7 @@ impl Herder for StandaloneHerder {
                 .cloned()
                 .ok_or_else(|| connector_not_found(name))?
         };
-        let offsets = match self.worker.connector_type(&config) {
-            ConnectorType::Sink => {
-                let group = Self::sink_group(&config, name);
-                let mut entries: Vec<_> = self
-                    .worker
-                    .log()
-                    .group_offsets(&group)
-                    .await
-                    .map_err(|_| {
-                        HerderError::Internal(format!(
-                            "Failed to retrieve consumer group offsets for sink connector {name}"
-                        ))
-                    })?
-                    .into_iter()
-                    .collect();
-                entries.sort();
-                entries
-                    .into_iter()
-                    .map(|(tp, off)| ConnectorOffset {
-                        partition: Some(
-                            serde_json::json!({"kafka_topic": tp.topic, "kafka_partition": tp.partition})
-                                .as_object()
-                                .cloned()
-                                .unwrap_or_default(),
-                        ),
-                        offset: Some(
-                            serde_json::json!({"kafka_offset": off}).as_object().cloned().unwrap_or_default(),
-                        ),
-                    })
-                    .collect()
-            }
-            _ => self
-                .worker
-                .offsets()
-                .connector_offsets(name)
-                .await
-                .map_err(|_| {
-                    HerderError::Internal(format!(
-                        "Failed to retrieve offsets for source connector {name}"
-                    ))
-                })?
-                .into_iter()
-                .map(|(p, o)| ConnectorOffset {
-                    partition: Some(p),
-                    offset: Some(o),
-                })
-                .collect(),
-        };
-        Ok(ConnectorOffsets {
-            offsets: Some(offsets),
-        })
+        offsets::connector_offsets(&self.worker, name, &config).await
     }
 
     async fn alter_connector_offsets(
@@ -789,108 +632,17 @@ impl Herder for StandaloneHerder {
         name: &str,
         offsets: ConnectorOffsets,
     ) -> HerderResult<Message> {
-        let entries = offsets.offsets.filter(|o| !o.is_empty()).ok_or_else(|| {
-            HerderError::BadRequest(
-                "Partitions / offsets need to be provided for an alter offsets request".into(),
-            )
-        })?;
         let state = self.state.lock().await;
         Self::require_stopped(&state, name)?;
         let config = state.configs.get(name).cloned().unwrap_or_default();
-        let managed = match self.worker.connector_type(&config) {
-            ConnectorType::Sink => {
-                let mut alter = HashMap::new();
-                for e in &entries {
-                    let (tp, off) = sink_offset_entry(e)?;
-                    alter.insert(tp, off);
-                }
-                let managed = self.connector_alters_sink_offsets(&config, &alter).await?;
-                self.worker
-                    .log()
-                    .alter_group_offsets(&Self::sink_group(&config, name), &alter)
-                    .await
-                    .map_err(|_| HerderError::Internal(format!("Failed to alter consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to alter its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
-                managed
-            }
-            _ => {
-                let mut writes = Vec::new();
-                for e in entries {
-                    let partition = e.partition.ok_or_else(|| {
-                        HerderError::BadRequest("Source partitions may not be null".into())
-                    })?;
-                    writes.push((partition, e.offset));
-                }
-                let managed = self
-                    .connector_alters_source_offsets(&config, &writes)
-                    .await?;
-                self.worker
-                    .offsets()
-                    .set(name, writes)
-                    .await
-                    .map_err(internal)?;
-                managed
-            }
-        };
-        Ok(Message {
-            message: if managed {
-                "The offsets for this connector have been altered successfully".into()
-            } else {
-                "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.".into()
-            },
-        })
+        offsets::alter_connector_offsets(&self.worker, name, &config, offsets).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         let state = self.state.lock().await;
         Self::require_stopped(&state, name)?;
         let config = state.configs.get(name).cloned().unwrap_or_default();
-        // As Apache: the connector sees the reset as an alteration to null for every partition.
-        let managed = match self.worker.connector_type(&config) {
-            ConnectorType::Sink => {
-                let group = Self::sink_group(&config, name);
-                let current = self.worker.log().group_offsets(&group).await.map_err(|_| {
-                    HerderError::Internal(format!(
-                        "Failed to retrieve consumer group offsets for sink connector {name}"
-                    ))
-                })?;
-                let nulls: HashMap<causeway_log::TopicPartition, Option<i64>> =
-                    current.into_keys().map(|tp| (tp, None)).collect();
-                let managed = self.connector_alters_sink_offsets(&config, &nulls).await?;
-                self.worker
-                    .log()
-                    .delete_group(&group)
-                    .await
-                    .map_err(|_| HerderError::Internal(format!("Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.")))?;
-                managed
-            }
-            _ => {
-                let partitions: Vec<_> = self
-                    .worker
-                    .offsets()
-                    .connector_offsets(name)
-                    .await
-                    .map_err(internal)?
-                    .into_iter()
-                    .map(|(p, _)| (p, None))
-                    .collect();
-                let managed = self
-                    .connector_alters_source_offsets(&config, &partitions)
-                    .await?;
-                self.worker
-                    .offsets()
-                    .set(name, partitions)
-                    .await
-                    .map_err(internal)?;
-                managed
-            }
-        };
-        Ok(Message {
-            message: if managed {
-                "The offsets for this connector have been reset successfully".into()
-            } else {
-                "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.".into()
-            },
-        })
+        offsets::reset_connector_offsets(&self.worker, name, &config).await
     }
 
     fn connector_plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {

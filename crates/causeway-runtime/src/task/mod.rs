@@ -113,7 +113,7 @@ impl TopicTracker {
     pub(crate) fn record(&mut self, reporter: &TaskReporter, topic: &str) {
         if reporter.track_topics && !self.seen.contains(topic) {
             self.seen.insert(topic.to_owned());
-            reporter.status.add_topic(&reporter.id.connector, topic);
+            reporter.status.add_task_topic(&reporter.id, topic);
         }
     }
 }
