@@ -118,6 +118,26 @@ impl Rest {
         self.send(req).await
     }
 
+    /// Sends a JSON body with extra request headers.
+    pub async fn request_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> Response {
         let resp = req.send().await.expect("request sent");
         let status = resp.status().as_u16();
