@@ -554,3 +554,43 @@ async fn followers_forward_writes_and_internal_requests_must_be_signed() {
         assert_eq!(r.status, 403, "{}", r.body);
     }
 }
+
+/// The leader writes a session key, and a new one when `inter.worker.key.ttl.ms` has passed (KIP-507).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leader_rotates_the_session_key() {
+    let tmp = temp_dir();
+    let mut cluster = ClusterSpec::new("dist-keys").await;
+    cluster
+        .props
+        .push(("inter.worker.key.ttl.ms".into(), "2000".into()));
+    let configs = format!("{}-configs", cluster.group);
+    let worker = cluster.start(&tmp.path().join("w"), None).await;
+    wait_joined(&worker).await;
+    let kafka = Backend::Kafka.cluster().await;
+    let keys = wait_for("three session keys", STATE_TIMEOUT, || async {
+        let records = kafka.read_to_end(&configs, Duration::from_secs(10));
+        let keys: Vec<Value> = records
+            .iter()
+            .filter(|r| r.key_str().as_deref() == Some("session-key"))
+            .filter_map(|r| serde_json::from_slice(r.value.as_deref()?).ok())
+            .collect();
+        (keys.len() >= 3).then_some(keys)
+    })
+    .await;
+    for k in &keys {
+        assert_eq!(k["algorithm"], "HmacSHA256");
+        assert_eq!(
+            k["key"].as_str().map(str::len),
+            Some(44),
+            "256-bit key, base64: {k}"
+        );
+    }
+    let created: Vec<i64> = keys
+        .iter()
+        .map(|k| k["creation-timestamp"].as_i64().unwrap())
+        .collect();
+    assert!(
+        created.windows(2).all(|w| w[1] - w[0] >= 2000),
+        "{created:?}"
+    );
+}

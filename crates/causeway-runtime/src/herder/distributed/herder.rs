@@ -182,6 +182,7 @@ impl DistributedHerder {
             need_join: true,
             assigned_topology: BTreeMap::new(),
             reconfigure_retries: BTreeMap::new(),
+            key_check_not_before: None,
             reconfigure_results: mpsc::unbounded_channel(),
         };
         let handle = tokio::spawn(group.run());
@@ -326,6 +327,8 @@ struct GroupLoop {
     assigned_topology: BTreeMap<String, u32>,
     /// Connectors whose task configs must be published again: when, and the backoff used.
     reconfigure_retries: BTreeMap<String, (Instant, Duration)>,
+    /// Earliest next session-key check (after a rotation attempt).
+    key_check_not_before: Option<Instant>,
     /// Outcomes of task configs sent to the leader.
     reconfigure_results: (
         mpsc::UnboundedSender<PublishOutcome>,
@@ -356,8 +359,15 @@ impl GroupLoop {
             }
             let rejoin_at = self.rejoin_at;
             let retry_at = self.reconfigure_retries.values().map(|(at, _)| *at).min();
+            let key_expiry = self.session_key_expiry();
             tokio::select! {
                 Some((name, result)) = self.reconfigure_results.1.recv() => self.reconfigured(&name, result),
+                _ = async {
+                    match key_expiry {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => self.ensure_session_key().await,
                 _ = async {
                     match retry_at {
                         Some(at) => tokio::time::sleep_until(at).await,
@@ -800,8 +810,33 @@ impl GroupLoop {
         }
     }
 
+    /// Leader under `sessioned`: when the current session key expires (`inter.worker.key.ttl.ms`).
+    fn session_key_expiry(&self) -> Option<Instant> {
+        if self.inner.config.connect_protocol != ConnectProtocolCompatibility::Sessioned
+            || !self.inner.view.lock().is_leader
+        {
+            return None;
+        }
+        let created = self
+            .inner
+            .configs
+            .snapshot()
+            .session_key?
+            .creation_timestamp;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let ttl =
+            i64::try_from(self.inner.config.inter_worker_key_ttl.as_millis()).unwrap_or(i64::MAX);
+        let left = created.saturating_add(ttl).saturating_sub(now).max(0);
+        let expiry = Instant::now() + Duration::from_millis(left as u64);
+        // After a failed rotation, try again a little later rather than at once.
+        Some(self.key_check_not_before.map_or(expiry, |t| t.max(expiry)))
+    }
+
     /// Leader: (re)writes the session key when there is none or it expired (KIP-507).
     async fn ensure_session_key(&mut self) {
+        self.key_check_not_before = Some(Instant::now() + REJOIN_BACKOFF * 10);
         let snapshot = self.inner.configs.snapshot();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
