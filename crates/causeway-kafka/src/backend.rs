@@ -156,6 +156,10 @@ impl KafkaSettings {
         };
         let mut rd = translate(&merged, ClientKind::Consumer)?;
         rd.insert("enable.auto.offset.store".into(), "false".into());
+        // librdkafka stops fetching for `fetch.queue.backoff.ms` (1 s by default) whenever its local queue
+        // holds `queued.min.messages`; a sink that drains faster than that idles most of each second
+        // (measured: ~130k records/s with the CPU mostly idle). Java's consumer has no such pause.
+        rd.insert("fetch.queue.backoff.ms".into(), "10".into());
         Ok((to_client_config(rd), max_poll_records))
     }
 

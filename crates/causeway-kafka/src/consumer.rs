@@ -186,6 +186,9 @@ pub struct KafkaConsumer {
     /// Seeks asked for while a poll was running; applied when it returns.
     pending_seeks: HashMap<TopicPartition, i64>,
     revoked_during_poll: HashSet<TopicPartition>,
+    /// Partitions paused through [`LogConsumer::pause`]. librdkafka drops a partition's prefetched records on
+    /// every pause or resume, even of a partition in that state already, so only real changes reach it.
+    paused: HashSet<TopicPartition>,
     assignment: BTreeSet<TopicPartition>,
     positions: HashMap<TopicPartition, i64>,
     max_poll_records: usize,
@@ -238,6 +241,7 @@ impl KafkaConsumer {
             finished: None,
             pending_seeks: HashMap::new(),
             revoked_during_poll: HashSet::new(),
+            paused: HashSet::new(),
             assignment: BTreeSet::new(),
             positions: HashMap::new(),
             max_poll_records: max_poll_records.max(1),
@@ -257,12 +261,15 @@ impl KafkaConsumer {
                 self.topics_missing = false;
                 for tp in &tps {
                     self.assignment.insert(tp.clone());
+                    // A newly assigned partition is fetched (not paused) by librdkafka.
+                    self.paused.remove(tp);
                 }
                 ConsumerEvent::Assigned(tps)
             }
             GroupEvent::Revoked(tps, ack) => {
                 for tp in &tps {
                     self.assignment.remove(tp);
+                    self.paused.remove(tp);
                     self.positions.remove(tp);
                     self.pending_seeks.remove(tp);
                     self.revoked_during_poll.insert(tp.clone());
@@ -551,19 +558,29 @@ impl LogConsumer for KafkaConsumer {
     }
 
     fn pause(&mut self, partitions: &[TopicPartition]) {
-        if partitions.is_empty() {
+        let changed: Vec<TopicPartition> = partitions
+            .iter()
+            .filter(|tp| self.paused.insert((*tp).clone()))
+            .cloned()
+            .collect();
+        if changed.is_empty() {
             return;
         }
-        if let Err(e) = self.inner().pause(&to_tpl(partitions)) {
+        if let Err(e) = self.inner().pause(&to_tpl(&changed)) {
             tracing::debug!(error = %e, "Cannot pause partitions");
         }
     }
 
     fn resume(&mut self, partitions: &[TopicPartition]) {
-        if partitions.is_empty() {
+        let changed: Vec<TopicPartition> = partitions
+            .iter()
+            .filter(|tp| self.paused.remove(*tp))
+            .cloned()
+            .collect();
+        if changed.is_empty() {
             return;
         }
-        if let Err(e) = self.inner().resume(&to_tpl(partitions)) {
+        if let Err(e) = self.inner().resume(&to_tpl(&changed)) {
             tracing::debug!(error = %e, "Cannot resume partitions");
         }
     }
@@ -614,6 +631,7 @@ impl LogConsumer for KafkaConsumer {
             .map_err(|e| LogError::Fatal(format!("close panicked: {e}")))?;
         }
         self.assignment.clear();
+        self.paused.clear();
         Ok(())
     }
 }
