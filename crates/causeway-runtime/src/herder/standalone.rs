@@ -9,11 +9,8 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::entities::*;
 use super::signature::InternalRequestSignature;
-use super::{Created, Herder, HerderError, HerderResult, offsets};
-use crate::connector_config::{
-    self, CONNECTOR_CLASS_CONFIG, NAME_CONFIG, TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG,
-    invalid_config_message, validate_connector_config,
-};
+use super::{Created, Herder, HerderError, HerderResult, offsets, shared};
+use crate::connector_config::{NAME_CONFIG, TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG};
 use crate::worker::{Worker, WorkerEvent};
 
 #[derive(Default)]
@@ -117,16 +114,7 @@ impl StandaloneHerder {
 
     /// Validates and returns Apache's 400 on errors.
     fn validate_or_reject(&self, config: &Props) -> HerderResult<()> {
-        let infos = validate_connector_config(
-            config,
-            self.worker.plugins(),
-            &crate::connector_config::ValidationSettings::of(self.worker.config()),
-        )
-        .map_err(|f| HerderError::BadRequest(f.0))?;
-        if infos.error_count > 0 {
-            return Err(HerderError::BadRequest(invalid_config_message(&infos)));
-        }
-        Ok(())
+        shared::validate_or_reject(&self.worker, config)
     }
 
     fn tasks_max(config: &Props) -> usize {
@@ -244,37 +232,7 @@ impl StandaloneHerder {
     }
 
     fn status_info(&self, state: &HerderState, name: &str) -> HerderResult<ConnectorStateInfo> {
-        let status = self.worker.status().connector(name).ok_or_else(|| {
-            HerderError::NotFound(format!("No status found for connector {name}"))
-        })?;
-        let tasks = self
-            .worker
-            .status()
-            .tasks_of(name)
-            .into_iter()
-            .map(|(id, s)| TaskState {
-                id,
-                state: s.state,
-                worker_id: s.worker_id,
-                trace: s.trace,
-                version: Some(causeway_api::VERSION.to_owned()),
-            })
-            .collect();
-        let connector_type = state
-            .configs
-            .get(name)
-            .map_or(ConnectorType::Unknown, |c| self.worker.connector_type(c));
-        Ok(ConnectorStateInfo {
-            name: name.to_owned(),
-            connector: ConnectorState {
-                state: status.state,
-                worker_id: status.worker_id,
-                trace: status.trace,
-                version: Some(causeway_api::VERSION.to_owned()),
-            },
-            tasks,
-            connector_type,
-        })
+        shared::connector_status(&self.worker, name, state.configs.get(name))
     }
 
     fn require_stopped(state: &HerderState, name: &str) -> HerderResult<()> {
@@ -372,16 +330,7 @@ impl Herder for StandaloneHerder {
                 .ok_or_else(|| connector_not_found(name))?
         };
         let mut merged = current;
-        for (k, v) in patch {
-            match v {
-                Some(v) => {
-                    merged.insert(k, v);
-                }
-                None => {
-                    merged.remove(&k);
-                }
-            }
-        }
+        shared::apply_patch(&mut merged, patch);
         self.put_connector_config(name, merged, true, None)
             .await
             .map(|c| c.value)
@@ -401,18 +350,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
-        let s = self
-            .worker
-            .status()
-            .task(id)
-            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
-        Ok(TaskState {
-            id: id.task,
-            state: s.state,
-            worker_id: s.worker_id,
-            trace: s.trace,
-            version: Some(causeway_api::VERSION.to_owned()),
-        })
+        shared::task_status(&self.worker, id)
     }
 
     async fn restart_connector(&self, name: &str) -> HerderResult<()> {
@@ -596,23 +534,11 @@ impl Herder for StandaloneHerder {
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if !self.worker.config().topic_tracking_enabled() {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        Ok(self.worker.status().topics(name))
+        shared::active_topics(&self.worker, name)
     }
 
     async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
-        if !self.worker.config().topic_tracking_enabled() {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !self.worker.config().topic_tracking_reset_allowed() {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
-        self.worker.status().reset_topics(name);
-        Ok(())
+        shared::reset_active_topics(&self.worker, name)
     }
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
@@ -650,30 +576,11 @@ impl Herder for StandaloneHerder {
     }
 
     fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
-        let p = self
-            .worker
-            .plugins()
-            .any(plugin)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
-        Ok(connector_config::plugin_config_listing(
-            p,
-            self.worker.plugins(),
-        ))
+        shared::plugin_config(&self.worker, plugin)
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
-        if !config.contains_key(CONNECTOR_CLASS_CONFIG) {
-            return Err(HerderError::BadRequest(format!(
-                "Connector config {} contains no connector type",
-                connector_config::java_map_string(&config)
-            )));
-        }
-        validate_connector_config(
-            &config,
-            self.worker.plugins(),
-            &crate::connector_config::ValidationSettings::of(self.worker.config()),
-        )
-        .map_err(|f| HerderError::BadRequest(f.0))
+        shared::validate(&self.worker, &config)
     }
 
     fn metrics(&self) -> Option<Arc<crate::metrics::ConnectMetrics>> {

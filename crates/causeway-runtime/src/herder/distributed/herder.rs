@@ -24,12 +24,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ConfigTopicStore, DistributedConfig};
-use crate::connector_config::{
-    self, CONNECTOR_CLASS_CONFIG, NAME_CONFIG, TASKS_MAX_CONFIG, invalid_config_message,
-    validate_connector_config,
-};
+use crate::connector_config::{NAME_CONFIG, TASKS_MAX_CONFIG};
 use crate::herder::entities::*;
-use crate::herder::{Created, Herder, HerderError, HerderResult};
+use crate::herder::{Created, Herder, HerderError, HerderResult, shared};
 use crate::worker::{Worker, WorkerEvent};
 
 /// How long a herder write waits for the config topic (Apache's `READ_WRITE_TOTAL_TIMEOUT_MS`).
@@ -247,17 +244,7 @@ impl DistributedHerder {
     }
 
     fn validate_or_reject(&self, config: &Props) -> HerderResult<()> {
-        let worker = &self.inner.worker;
-        let infos = validate_connector_config(
-            config,
-            worker.plugins(),
-            &connector_config::ValidationSettings::of(worker.config()),
-        )
-        .map_err(|f| HerderError::BadRequest(f.0))?;
-        if infos.error_count > 0 {
-            return Err(HerderError::BadRequest(invalid_config_message(&infos)));
-        }
-        Ok(())
+        shared::validate_or_reject(&self.inner.worker, config)
     }
 
     async fn write<T>(
@@ -278,34 +265,7 @@ impl DistributedHerder {
     }
 
     fn status_info(&self, name: &str, config: Option<&Props>) -> HerderResult<ConnectorStateInfo> {
-        let status = self.inner.worker.status();
-        let connector = status.connector(name).ok_or_else(|| {
-            HerderError::NotFound(format!("No status found for connector {name}"))
-        })?;
-        let tasks = status
-            .tasks_of(name)
-            .into_iter()
-            .map(|(id, s)| TaskState {
-                id,
-                state: s.state,
-                worker_id: s.worker_id,
-                trace: s.trace,
-                version: Some(causeway_api::VERSION.to_owned()),
-            })
-            .collect();
-        Ok(ConnectorStateInfo {
-            name: name.to_owned(),
-            connector: ConnectorState {
-                state: connector.state,
-                worker_id: connector.worker_id,
-                trace: connector.trace,
-                version: Some(causeway_api::VERSION.to_owned()),
-            },
-            tasks,
-            connector_type: config.map_or(ConnectorType::Unknown, |c| {
-                self.inner.worker.connector_type(c)
-            }),
-        })
+        shared::connector_status(&self.inner.worker, name, config)
     }
 }
 
@@ -1026,16 +986,7 @@ impl Herder for DistributedHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<ConnectorInfo> {
         let mut merged = self.connector_config(name).await?;
-        for (k, v) in patch {
-            match v {
-                Some(v) => {
-                    merged.insert(k, v);
-                }
-                None => {
-                    merged.remove(&k);
-                }
-            }
-        }
+        shared::apply_patch(&mut merged, patch);
         self.put_connector_config(name, merged, true, None)
             .await
             .map(|c| c.value)
@@ -1057,19 +1008,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
-        let s = self
-            .inner
-            .worker
-            .status()
-            .task(id)
-            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
-        Ok(TaskState {
-            id: id.task,
-            state: s.state,
-            worker_id: s.worker_id,
-            trace: s.trace,
-            version: Some(causeway_api::VERSION.to_owned()),
-        })
+        shared::task_status(&self.inner.worker, id)
     }
 
     async fn restart_connector(&self, name: &str) -> HerderResult<()> {
@@ -1248,24 +1187,11 @@ impl Herder for DistributedHerder {
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if !self.inner.worker.config().topic_tracking_enabled() {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        Ok(self.inner.worker.status().topics(name))
+        shared::active_topics(&self.inner.worker, name)
     }
 
     async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
-        let worker = &self.inner.worker;
-        if !worker.config().topic_tracking_enabled() {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !worker.config().topic_tracking_reset_allowed() {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
-        worker.status().reset_topics(name);
-        Ok(())
+        shared::reset_active_topics(&self.inner.worker, name)
     }
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
@@ -1295,27 +1221,11 @@ impl Herder for DistributedHerder {
     }
 
     fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
-        let plugins = self.inner.worker.plugins();
-        let p = plugins
-            .any(plugin)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
-        Ok(connector_config::plugin_config_listing(p, plugins))
+        shared::plugin_config(&self.inner.worker, plugin)
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
-        if !config.contains_key(CONNECTOR_CLASS_CONFIG) {
-            return Err(HerderError::BadRequest(format!(
-                "Connector config {} contains no connector type",
-                connector_config::java_map_string(&config)
-            )));
-        }
-        let worker = &self.inner.worker;
-        validate_connector_config(
-            &config,
-            worker.plugins(),
-            &connector_config::ValidationSettings::of(worker.config()),
-        )
-        .map_err(|f| HerderError::BadRequest(f.0))
+        shared::validate(&self.inner.worker, &config)
     }
 
     fn metrics(&self) -> Option<Arc<crate::metrics::ConnectMetrics>> {
