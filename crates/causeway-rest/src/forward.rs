@@ -17,6 +17,7 @@
 use std::future::Future;
 
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use causeway_runtime::herder::rest_client::{self, RemoteError, RestClientError};
 use causeway_runtime::herder::{HerderError, HerderResult};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
@@ -184,22 +185,6 @@ pub(crate) async fn complete_or_forward<T>(
     }
 }
 
-/// An error and its sources, `: `-separated (reqwest's own text hides the cause, e.g. connection refused).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn io_error(detail: String) -> ApiError {
-    ApiError::internal(format!("IO Error trying to forward REST request: {detail}"))
-}
-
 /// Header values joined with `,` (JAX-RS `getHeaderString`).
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<u8>> {
     let mut values = headers.get_all(name).iter();
@@ -211,52 +196,31 @@ fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<u8
     Some(joined)
 }
 
-/// Apache's `RestClient.httpRequest`, one fresh client per request, as there.
+/// Apache's `RestClient.httpRequest` through the workers' shared client: only `Authorization` travels along.
 async fn send(request: &ForwardRequest<'_>, url: &str) -> Result<Relayed, ApiError> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| ApiError::internal(format!("Failed to start RestClient: {e}")))?;
+    let io_error = |e: RestClientError| ApiError::internal(e.to_string());
     let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut outgoing = client
-        .request(method, url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .header(reqwest::header::USER_AGENT, "kafka-connect");
-    if let Some(authorization) = header_string(request.headers, header::AUTHORIZATION) {
-        outgoing = outgoing.header(reqwest::header::AUTHORIZATION, authorization);
-    }
-    if let Some(body) = &request.body {
-        outgoing = outgoing
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.clone());
-    }
-    let response = outgoing
-        .send()
+    let headers: Vec<(&str, Vec<u8>)> = header_string(request.headers, header::AUTHORIZATION)
+        .map(|v| ("authorization", v))
+        .into_iter()
+        .collect();
+    let response = rest_client::send(method, url, &headers, request.body.clone())
         .await
-        .map_err(|e| io_error(error_chain(&e)))?;
-    let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| io_error(error_chain(&e)))?;
-    let status = StatusCode::from_u16(status).map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(io_error)?;
+    let status =
+        StatusCode::from_u16(response.status).map_err(|e| ApiError::internal(e.to_string()))?;
     if status == StatusCode::NO_CONTENT {
         return Ok(Relayed { status, body: None });
     }
     if status.as_u16() >= 400 {
-        #[derive(serde::Deserialize)]
-        struct ErrorMessage {
-            error_code: Option<u16>,
-            message: Option<String>,
-        }
-        let remote: ErrorMessage =
-            serde_json::from_slice(&bytes).map_err(|e| io_error(e.to_string()))?;
+        let remote = RemoteError::parse(&response.body).map_err(io_error)?;
         return Err(ApiError::new(status, remote.message.unwrap_or_default())
             .with_error_code(remote.error_code.unwrap_or(status.as_u16())));
     }
     if status.is_success() {
-        let body: Value = serde_json::from_slice(&bytes).map_err(|e| io_error(e.to_string()))?;
+        let body: Value = serde_json::from_slice(&response.body)
+            .map_err(|e| io_error(RestClientError::Io(e.to_string())))?;
         return Ok(Relayed {
             status,
             body: Some(body),

@@ -481,13 +481,8 @@ float32, float64, boolean, and string. Note that binary fields can only be cast 
 mod tests {
     use super::*;
     use crate::test_support::map;
+    use crate::test_support::props;
     use std::str::FromStr;
-
-    fn props(p: &[(&str, &str)]) -> Props {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn cast(mut t: Cast, p: &[(&str, &str)]) -> Cast {
         t.configure(&props(p)).unwrap();

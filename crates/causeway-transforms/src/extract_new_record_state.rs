@@ -944,15 +944,10 @@ impl Transformation for ExtractNewRecordState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::props;
     use causeway_api::config::collect_errors;
 
     const TOPIC: &str = "dbserver1.inventory.customers";
-
-    fn props(kv: &[(&str, &str)]) -> Props {
-        kv.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn unwrap_with(kv: &[(&str, &str)]) -> ExtractNewRecordState {
         let mut t = ExtractNewRecordState::default();

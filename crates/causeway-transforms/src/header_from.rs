@@ -256,14 +256,8 @@ impl Transformation for HeaderFrom {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::props;
     use causeway_data::SchemaType;
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn configured(mut t: HeaderFrom, fields: &str, headers: &str, op: &str) -> HeaderFrom {
         t.configure(&props(&[

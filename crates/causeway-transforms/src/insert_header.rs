@@ -58,14 +58,8 @@ impl Transformation for InsertHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::props;
     use causeway_data::{Schema, SchemaType, Value};
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn inserter(header: &str, literal: &str) -> InsertHeader {
         let mut t = InsertHeader::default();

@@ -188,7 +188,16 @@ pub fn plugins() -> Vec<PluginDescriptor> {
 
 #[cfg(test)]
 mod test_support {
+    use causeway_api::Props;
     use causeway_data::Value;
+
+    /// Transform settings from `(key, value)` pairs.
+    pub(crate) fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
 
     /// A schemaless record value: a map with string keys, in the given order.
     pub(crate) fn map(entries: Vec<(&str, Value)>) -> Value {

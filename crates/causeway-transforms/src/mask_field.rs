@@ -220,13 +220,8 @@ values only).",
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::props;
     use causeway_data::{Schema, SchemaBuilder, SchemaRef, logical};
-
-    fn props(p: &[(&str, &str)]) -> Props {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn xform(side: MaskField, p: &[(&str, &str)]) -> MaskField {
         let mut t = side;

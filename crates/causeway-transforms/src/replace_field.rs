@@ -245,13 +245,8 @@ impl Transformation for ReplaceField {
 mod tests {
     use super::*;
     use crate::test_support::map;
+    use crate::test_support::props;
     use causeway_data::{Schema, SchemaType};
-
-    fn props(p: &[(&str, &str)]) -> Props {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn xform(mut t: ReplaceField, p: &[(&str, &str)]) -> ReplaceField {
         t.configure(&props(p)).unwrap();

@@ -132,14 +132,8 @@ impl Transformation for SetSchemaMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::props;
     use causeway_data::{Schema, SchemaBuilder, SchemaType};
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn configured(mut t: SetSchemaMetadata, pairs: &[(&str, &str)]) -> SetSchemaMetadata {
         t.configure(&props(pairs)).unwrap();

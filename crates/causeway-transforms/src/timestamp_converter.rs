@@ -526,6 +526,7 @@ components.",
 mod tests {
     use super::*;
     use crate::test_support::map;
+    use crate::test_support::props;
     use chrono::NaiveDate;
 
     // Apache's TimestampConverterTest fixtures: 1970-01-02T00:00:01.234Z and its parts.
@@ -539,12 +540,6 @@ mod tests {
     const DATE: Value = Value::Date(1);
     const TIME: Value = Value::Time(1234);
     const TARGETS: [&str; 5] = ["string", "unix", "Date", "Time", "Timestamp"];
-
-    fn props(p: &[(&str, &str)]) -> Props {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn converter(mut t: TimestampConverter, p: &[(&str, &str)]) -> TimestampConverter {
         t.configure(&props(p)).unwrap();

@@ -9,6 +9,7 @@ use causeway_api::Props;
 pub mod distributed;
 pub mod entities;
 pub mod offsets;
+pub mod rest_client;
 pub mod shared;
 pub mod signature;
 pub mod standalone;

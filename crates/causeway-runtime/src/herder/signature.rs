@@ -11,6 +11,7 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
+use super::rest_client::{self, RemoteError, RestClientError};
 use super::{HerderError, HerderResult};
 
 /// The header carrying the base64 HMAC of the request body.
@@ -321,9 +322,8 @@ fn internal_url(worker_url: &str, connector: &str, action: &str) -> String {
     )
 }
 
-/// Sends an internal request as Apache's `RestClient.httpRequest` does (JSON body, signed when a session key
-/// is known, no redirects) and classifies the answer: 2xx is success, 4xx/5xx the remote error with its
-/// status and message, anything else 500.
+/// Sends an internal request (JSON body, signed when a session key is known) and classifies the answer:
+/// 2xx is success, 4xx/5xx the remote error with its status and message, anything else 500.
 async fn internal_request(
     method: reqwest::Method,
     url: String,
@@ -331,67 +331,29 @@ async fn internal_request(
     session_key: Option<&[u8]>,
     algorithm: &str,
 ) -> HerderResult<()> {
-    let io_error = |detail: String| {
-        HerderError::Internal(format!("IO Error trying to forward REST request: {detail}"))
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| HerderError::Internal(format!("Failed to start RestClient: {e}")))?;
-    let mut request = client
-        .request(method, &url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .header(reqwest::header::USER_AGENT, "kafka-connect");
+    let mut headers = Vec::new();
     if let Some(key) = session_key {
         let signed = sign(key, algorithm, body.as_deref().unwrap_or_default())?;
-        request = request
-            .header(SIGNATURE_HEADER, signed.signature)
-            .header(SIGNATURE_ALGORITHM_HEADER, signed.algorithm);
+        headers.push((SIGNATURE_HEADER, signed.signature.into_bytes()));
+        headers.push((SIGNATURE_ALGORITHM_HEADER, signed.algorithm.into_bytes()));
     }
-    if let Some(body) = body {
-        request = request
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-    }
-    let response = request
-        .send()
+    let internal = |e: RestClientError| HerderError::Internal(e.to_string());
+    let response = rest_client::send(method, &url, &headers, body)
         .await
-        .map_err(|e| io_error(error_chain(&e)))?;
-    let status = response.status().as_u16();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| io_error(error_chain(&e)))?;
-    match status {
+        .map_err(internal)?;
+    match response.status {
         200..=299 => Ok(()),
-        400.. => {
-            #[derive(serde::Deserialize)]
-            struct ErrorMessage {
-                message: Option<String>,
-            }
-            let error: ErrorMessage =
-                serde_json::from_str(&text).map_err(|e| io_error(e.to_string()))?;
+        status @ 400.. => {
+            let error = RemoteError::parse(&response.body).map_err(internal)?;
             Err(HerderError::from_status(
                 status,
                 error.message.unwrap_or_default(),
             ))
         }
-        _ => Err(HerderError::Internal(format!(
+        status => Err(HerderError::Internal(format!(
             "Unexpected status code when handling forwarded request: {status}"
         ))),
     }
-}
-
-/// An error and its sources, `: `-separated (reqwest's top-level text alone hides the cause).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A follower's `POST <leader>/connectors/<c>/tasks` with the connector's new task configs (Apache's

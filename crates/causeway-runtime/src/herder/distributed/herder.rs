@@ -40,6 +40,13 @@ const REBALANCE_WAIT: Duration = Duration::from_secs(30);
 const RECONFIGURE_BACKOFF: (Duration, Duration) =
     (Duration::from_millis(250), Duration::from_secs(10));
 
+/// Wall-clock milliseconds since the epoch (assignor time, session key timestamps).
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn props_of(config: &ConfigProperties) -> Props {
     config
         .iter()
@@ -438,9 +445,7 @@ impl GroupLoop {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let snapshot = assignor_snapshot(&self.inner.configs.snapshot());
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
+            let now_ms = epoch_ms();
             let context = RebalanceContext {
                 leader_id: &joined.member_id,
                 protocol: &joined.protocol_name,
@@ -590,9 +595,10 @@ impl GroupLoop {
             .map(task_id)
             .filter(|id| worker.task_ids(&id.connector).contains(id))
             .collect();
+        let snapshot = self.inner.configs.snapshot();
         for id in full.tasks.iter().map(task_id) {
             if !running.contains(&id) {
-                self.start_task(&id);
+                self.start_task(&snapshot, &id);
             }
         }
         self.inner.view.lock().rebalancing = false;
@@ -649,8 +655,7 @@ impl GroupLoop {
         }
     }
 
-    fn start_task(&self, id: &ConnectorTaskId) {
-        let snapshot = self.inner.configs.snapshot();
+    fn start_task(&self, snapshot: &ClusterConfigState, id: &ConnectorTaskId) {
         let (Some(config), Some(task_config)) = (
             snapshot.connector_config(&id.connector).map(props_of),
             snapshot.task_config(&wire_task_id(id)).map(props_of),
@@ -783,9 +788,7 @@ impl GroupLoop {
             .snapshot()
             .session_key?
             .creation_timestamp;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = epoch_ms();
         let ttl =
             i64::try_from(self.inner.config.inter_worker_key_ttl.as_millis()).unwrap_or(i64::MAX);
         let left = created.saturating_add(ttl).saturating_sub(now).max(0);
@@ -798,9 +801,7 @@ impl GroupLoop {
     async fn ensure_session_key(&mut self) {
         self.key_check_not_before = Some(Instant::now() + REJOIN_BACKOFF * 10);
         let snapshot = self.inner.configs.snapshot();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = epoch_ms();
         let ttl =
             i64::try_from(self.inner.config.inter_worker_key_ttl.as_millis()).unwrap_or(i64::MAX);
         let fresh = snapshot.session_key.as_ref().is_some_and(|k| {
@@ -871,8 +872,9 @@ impl GroupLoop {
                 let running = worker.task_ids(&connector);
                 if !running.is_empty() {
                     worker.stop_tasks(&running).await;
+                    let snapshot = self.inner.configs.snapshot();
                     for id in self.assigned_tasks(&connector) {
-                        self.start_task(&id);
+                        self.start_task(&snapshot, &id);
                     }
                 }
             }
@@ -911,8 +913,9 @@ impl GroupLoop {
                 .filter(|id| !only_failed || failed(worker.status().task(id)))
                 .collect();
             worker.stop_tasks(&ids).await;
+            let snapshot = self.inner.configs.snapshot();
             for id in &ids {
-                self.start_task(id);
+                self.start_task(&snapshot, id);
             }
         }
     }
