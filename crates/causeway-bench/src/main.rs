@@ -56,6 +56,10 @@ struct Args {
     /// Where a full run writes its report (BENCHMARKS.md); --quick writes it only under --work-dir.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Measure only Causeway (no Apache runs, no broker ceiling, no report): for profiling and iterating on
+    /// Causeway's hot paths. Each run's figures are printed.
+    #[arg(long)]
+    causeway_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -177,6 +181,19 @@ fn run(args: &Args) -> Result<(), String> {
     let mut causeway = Vec::new();
     let mut ceilings = Vec::new();
     for round in 1..=rounds {
+        if args.causeway_only {
+            let figures = measure(
+                Impl::Causeway,
+                round,
+                &bins,
+                &cluster,
+                &inputs,
+                &settings,
+                &work,
+            )?;
+            println!("round {round}: {figures:?}");
+            continue;
+        }
         let perf_topic = format!("bench-perf-{}-{round}", std::process::id());
         let ceiling =
             phases::producer_performance(&cluster, &args.tools_libs, &perf_topic, lines, &work)?;
@@ -193,6 +210,9 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     drop(broker);
+    if args.causeway_only {
+        return Ok(());
+    }
 
     let table = report::table(&settings, &apache, &causeway, &ceilings);
     println!("{table}");

@@ -156,6 +156,15 @@ pub(crate) struct Throughput {
     pub(crate) seconds: f64,
 }
 
+/// Logs a phase boundary with the machine's uptime in seconds (CLOCK_BOOTTIME, which equals
+/// CLOCK_MONOTONIC without suspends), so a `perf record -a -k CLOCK_MONOTONIC` profile of a run can be cut
+/// into phases with `perf report --time START,END`.
+pub(crate) fn mark(what: &str) {
+    let uptime = fs::read_to_string("/proc/uptime").unwrap_or_default();
+    let secs = uptime.split_whitespace().next().unwrap_or("?");
+    eprintln!("bench/compare:   {what} at uptime {secs}");
+}
+
 /// Creates `connector` (a FileStreamSource over `input` into the fresh `topic`, with `extra` config) and
 /// waits until the topic's end offsets add up to `records`.
 pub(crate) fn source_phase(
@@ -178,6 +187,7 @@ pub(crate) fn source_phase(
     for (k, v) in extra {
         config[*k] = json!(v);
     }
+    mark(&format!("source {connector} starts"));
     let t0 = Instant::now();
     worker.put_connector(connector, &config)?;
     let mut last_check = Instant::now();
@@ -200,6 +210,7 @@ pub(crate) fn source_phase(
         std::thread::sleep(Duration::from_millis(10));
     }
     let seconds = t0.elapsed().as_secs_f64();
+    mark(&format!("source {connector} ends"));
     worker.delete_connector(connector)?;
     Ok(Throughput {
         records_per_s: records as f64 / seconds,
@@ -282,6 +293,7 @@ pub(crate) fn sink_phase(
         config[*k] = json!(v);
     }
     let mut tail = FileTail::new(output.to_path_buf());
+    mark(&format!("sink {connector} starts"));
     let t0 = Instant::now();
     worker.put_connector(connector, &config)?;
     let mut last_check = Instant::now();
@@ -305,6 +317,7 @@ pub(crate) fn sink_phase(
         std::thread::sleep(Duration::from_millis(10));
     }
     let seconds = t0.elapsed().as_secs_f64();
+    mark(&format!("sink {connector} ends"));
     worker.delete_connector(connector)?;
     Ok((
         Throughput {

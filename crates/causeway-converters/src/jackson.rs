@@ -201,6 +201,70 @@ pub(crate) fn parse(input: &[u8]) -> Result<Document, String> {
     })
 }
 
+/// Reads a `{"schema": S, "payload": P}` envelope without building S's tree, when S's exact text is one that
+/// `known` recognises (text that parsed before, so it is valid and ends where its brackets close). Anything
+/// else — another layout, an unknown schema, a syntax error — gives `None`, and the caller parses the whole
+/// document with [`parse`], which also produces Jackson's error messages.
+pub(crate) fn parse_known_envelope<T>(
+    input: &[u8],
+    known: impl FnOnce(&[u8]) -> Option<T>,
+) -> Option<(T, Json)> {
+    let mut p = Reader {
+        s: input,
+        pos: 0,
+        spans: Vec::new(),
+    };
+    p.skip_ws();
+    p.expect(b"{")?;
+    p.member_name(b"\"schema\"")?;
+    if p.peek() != Some(b'{') {
+        return None;
+    }
+    let start = p.pos;
+    let end = closing_bracket(input, start)?;
+    let schema = known(&input[start..end])?;
+    p.pos = end;
+    p.skip_ws();
+    p.expect(b",")?;
+    p.member_name(b"\"payload\"")?;
+    // Depth 1: a member of the root object, as in a full parse.
+    let payload = p.value(1).ok()?;
+    p.skip_ws();
+    p.expect(b"}")?;
+    Some((schema, payload))
+}
+
+/// Where the object or array opening at `start` ends (one past its closing bracket), matching brackets outside
+/// strings. Only meaningful for valid JSON.
+fn closing_bracket(s: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = start;
+    while let Some(&b) = s.get(i) {
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 fn describe(b: u8) -> String {
     if b.is_ascii_graphic() || b == b' ' {
         format!("'{}' (code {b})", b as char)
@@ -233,6 +297,22 @@ impl Reader<'_> {
 
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
+    }
+
+    /// Consumes `token` if the input continues with it.
+    fn expect(&mut self, token: &[u8]) -> Option<()> {
+        let rest = self.s.get(self.pos..)?;
+        rest.starts_with(token).then(|| self.pos += token.len())
+    }
+
+    /// Consumes `"name" :` (exactly this quoted name) with the whitespace around it.
+    fn member_name(&mut self, quoted: &[u8]) -> Option<()> {
+        self.skip_ws();
+        self.expect(quoted)?;
+        self.skip_ws();
+        self.expect(b":")?;
+        self.skip_ws();
+        Some(())
     }
 
     fn value(&mut self, depth: usize) -> Result<Json, String> {
@@ -792,6 +872,49 @@ mod tests {
 
     fn root(s: &str) -> Json {
         parse(s.as_bytes()).unwrap().root.unwrap()
+    }
+
+    /// The envelope fast path with `schema` as the only known schema text.
+    fn known_envelope(doc: &str, schema: &str) -> Option<Json> {
+        parse_known_envelope(doc.as_bytes(), |text| {
+            (text == schema.as_bytes()).then_some(())
+        })
+        .map(|((), payload)| payload)
+    }
+
+    #[test]
+    fn known_envelopes_skip_the_schema_and_parse_the_payload() {
+        let schema =
+            r#"{"type":"struct","fields":[{"field":"t","type":"string","doc":"a \"}{[\\"}]}"#;
+        let doc = format!(r#" {{ "schema" : {schema} , "payload" : {{"t":"x}}"}} }} trailing"#);
+        assert_eq!(
+            known_envelope(&doc, schema),
+            Some(root(r#"{"t":"x}"}"#)),
+            "brackets and escaped quotes inside strings do not end the schema"
+        );
+    }
+
+    #[test]
+    fn other_layouts_and_errors_fall_back_to_a_full_parse() {
+        let schema = r#"{"type":"int32"}"#;
+        for doc in [
+            r#"{"schema":{"type":"int64"},"payload":1}"#,
+            r#"{"payload":1,"schema":{"type":"int32"}}"#,
+            r#"{"schema":{"type":"int32"},"payload":1,"extra":2}"#,
+            r#"{"schema":{"type":"int32"},"schema":{"type":"int32"}}"#,
+            r#"{"sch\u0065ma":{"type":"int32"},"payload":1}"#,
+            r#"{"schema":{"type":"int32"},"payload":01x}"#,
+            r#"{"schema":{"type":"int32"},"payload":"open"#,
+            r#"{"schema":{"type":"int32"}"#,
+            r#"{"schema":{"type":"int32""#,
+            "\u{feff}{\"schema\":{\"type\":\"int32\"},\"payload\":1}",
+        ] {
+            assert_eq!(known_envelope(doc, schema), None, "{doc}");
+        }
+        assert_eq!(
+            known_envelope(r#"{"schema":{"type":"int32"},"payload":1}"#, schema),
+            Some(root("1"))
+        );
     }
 
     #[test]

@@ -196,6 +196,13 @@ impl JsonConverter {
         let Some(bytes) = bytes else {
             return Ok(SchemaAndValue::NULL);
         };
+        if self.schemas_enabled
+            && let Some((schema, payload)) =
+                jackson::parse_known_envelope(bytes, |text| lock(&self.to_connect_cache).get(text))
+        {
+            let value = self.to_connect(schema.as_ref(), Some(&payload))?;
+            return Ok(SchemaAndValue::new(schema, value));
+        }
         let doc = jackson::parse(bytes).map_err(|e| {
             ConnectError::Data(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
@@ -1156,5 +1163,37 @@ mod tests {
         c.deserialize(Some(doc)).unwrap();
         c.deserialize(Some(doc)).unwrap();
         assert_eq!(lock(&c.to_connect_cache).len(), 1);
+    }
+
+    #[test]
+    fn a_cached_schema_reads_like_a_fresh_one() {
+        let schema = r#"{"type":"struct","fields":[{"field":"id","type":"int64"},{"field":"s","type":"string","optional":true}],"optional":false,"name":"r"}"#;
+        let fresh = || JsonConverter::new();
+        let warm = JsonConverter::new();
+        warm.deserialize(Some(
+            format!(r#"{{"schema":{schema},"payload":{{"id":0}}}}"#).as_bytes(),
+        ))
+        .unwrap();
+        for payload in [r#"{"id":7,"s":"x"}"#, r#"{"id":8}"#, "null"] {
+            let doc = format!(r#"{{"schema":{schema},"payload":{payload}}}"#);
+            let a = fresh().deserialize(Some(doc.as_bytes()));
+            let b = warm.deserialize(Some(doc.as_bytes()));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{payload}");
+        }
+        // Errors in the payload are Jackson's, whether or not the schema is cached.
+        let bad = format!(r#"{{"schema":{schema},"payload":{{"id":7,}}}}"#);
+        let a = fresh()
+            .deserialize(Some(bad.as_bytes()))
+            .unwrap_err()
+            .to_string();
+        let b = warm
+            .deserialize(Some(bad.as_bytes()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(a, b);
+        assert!(
+            a.contains("was expecting double-quote to start field name"),
+            "{a}"
+        );
     }
 }

@@ -148,7 +148,11 @@ impl Charset {
             s
         }
         match self {
-            Charset::Utf8 => String::from_utf8_lossy(b).into_owned(),
+            // The validating fast path first: `from_utf8_lossy` walks chunk by chunk even on valid input.
+            Charset::Utf8 => match std::str::from_utf8(b) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(b).into_owned(),
+            },
             Charset::Latin1 => b.iter().map(|&x| char::from(x)).collect(),
             Charset::Ascii => b
                 .iter()

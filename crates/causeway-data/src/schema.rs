@@ -1,5 +1,5 @@
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use crate::{DataError, Value};
 
@@ -126,13 +126,23 @@ pub struct Schema {
     pub value_schema: Option<SchemaRef>,
 }
 
+// Shared, not built per call: converters hand one of these to every record (Connect's
+// `Schema.OPTIONAL_STRING_SCHEMA` constants).
 macro_rules! primitive_ctors {
     ($($req:ident, $opt:ident => $ty:ident;)*) => {
         $(
             #[doc = concat!("A required `", stringify!($req), "` schema.")]
-            pub fn $req() -> SchemaRef { SchemaBuilder::new(SchemaType::$ty).build() }
+            pub fn $req() -> SchemaRef {
+                static SCHEMA: LazyLock<SchemaRef> =
+                    LazyLock::new(|| SchemaBuilder::new(SchemaType::$ty).build());
+                SCHEMA.clone()
+            }
             #[doc = concat!("An optional `", stringify!($req), "` schema.")]
-            pub fn $opt() -> SchemaRef { SchemaBuilder::new(SchemaType::$ty).optional().build() }
+            pub fn $opt() -> SchemaRef {
+                static SCHEMA: LazyLock<SchemaRef> =
+                    LazyLock::new(|| SchemaBuilder::new(SchemaType::$ty).optional().build());
+                SCHEMA.clone()
+            }
         )*
     };
 }

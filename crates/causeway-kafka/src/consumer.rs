@@ -28,6 +28,8 @@ use crate::health::{BOOTSTRAP_TIMEOUT, ClientHealth};
 
 /// How long a revoke callback waits for the task to commit before letting librdkafka go on.
 const REVOKE_WAIT: Duration = Duration::from_secs(300);
+/// The longest single wait of a blocking poll; it checks for closing between waits.
+const POLL_SLICE: Duration = Duration::from_millis(100);
 /// Timeout of synchronous group calls (commit, committed offsets).
 const GROUP_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -124,7 +126,10 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
     let mut error = None;
     loop {
         let wait = if records.is_empty() {
-            deadline.saturating_duration_since(Instant::now())
+            // In slices, so a consumer closing while a read-ahead poll waits is not held up for long.
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(POLL_SLICE)
         } else {
             Duration::ZERO
         };
@@ -157,7 +162,10 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
                 break;
             }
             None => {
-                if !records.is_empty() || Instant::now() >= deadline {
+                if !records.is_empty()
+                    || Instant::now() >= deadline
+                    || ctx.closing.load(Ordering::SeqCst)
+                {
                     break;
                 }
             }
@@ -335,10 +343,32 @@ impl KafkaConsumer {
         if records.is_empty() {
             return Ok(None);
         }
+        // Linear scans: an assignment is a handful of partitions, and this runs per record.
         records.retain(|r| {
             self.assignment
-                .contains(&TopicPartition::new(r.topic.clone(), r.partition))
+                .iter()
+                .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
         });
+        if !self.paused.is_empty() {
+            // Read ahead before the task paused these partitions: not handed out now, and fetched again
+            // from the first of them once resumed.
+            let mut first: HashMap<TopicPartition, i64> = HashMap::new();
+            records.retain(|r| {
+                let paused = self
+                    .paused
+                    .iter()
+                    .any(|tp| tp.partition == r.partition && tp.topic == r.topic);
+                if paused {
+                    first
+                        .entry(TopicPartition::new(r.topic.clone(), r.partition))
+                        .or_insert(r.offset);
+                }
+                !paused
+            });
+            for (tp, offset) in first {
+                self.apply_seek(&tp, offset)?;
+            }
+        }
         let mut last: Option<(usize, i64)> = None;
         for (i, r) in records.iter().enumerate() {
             let next = r.offset + 1;
@@ -397,6 +427,31 @@ impl KafkaConsumer {
                 tracing::debug!(topic = %t, found, "Looked up a missing subscribed topic");
             }
         });
+    }
+
+    /// Starts a blocking poll unless one is running.
+    fn start_poll(&mut self, timeout: Duration) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        self.revoked_during_poll.clear();
+        let consumer = self.inner().clone();
+        let max = self.max_poll_records;
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            poll_batch(&consumer, timeout, max)
+        }));
+    }
+
+    /// Turns a finished poll into what `poll` returns. When that is records, the next poll starts at once
+    /// and reads ahead while the task handles them: the task's conversions and `put` then overlap with
+    /// librdkafka's message handling instead of alternating with it. What the task changes meanwhile
+    /// (seeks, pauses, rebalances) is applied to the read-ahead batch in [`Self::on_batch`].
+    fn hand_out(&mut self, batch: Batch, timeout: Duration) -> LogResult<Option<ConsumerEvent>> {
+        let out = self.on_batch(batch)?;
+        if matches!(out, Some(ConsumerEvent::Records(_))) {
+            self.start_poll(timeout);
+        }
+        Ok(out)
     }
 
     fn release_revoke(&mut self) {
@@ -501,17 +556,10 @@ impl LogConsumer for KafkaConsumer {
             return Ok(Some(self.on_event(event)));
         }
         if let Some(batch) = self.finished.take() {
-            return self.on_batch(batch);
+            return self.hand_out(batch, timeout);
         }
         self.refresh_missing_topics();
-        if self.in_flight.is_none() {
-            self.revoked_during_poll.clear();
-            let consumer = self.inner().clone();
-            let max = self.max_poll_records;
-            self.in_flight = Some(tokio::task::spawn_blocking(move || {
-                poll_batch(&consumer, timeout, max)
-            }));
-        }
+        self.start_poll(timeout);
         let handle = self.in_flight.as_mut().expect("just set");
         let outcome = tokio::select! {
             biased;
@@ -528,7 +576,7 @@ impl LogConsumer for KafkaConsumer {
                     self.finished = Some(batch);
                     return Ok(Some(self.on_event(event)));
                 }
-                self.on_batch(batch)
+                self.hand_out(batch, timeout)
             }
             PollOutcome::Idle => Ok(None),
         }
