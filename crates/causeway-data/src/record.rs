@@ -1,5 +1,6 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use crate::{Headers, SchemaRef, Value};
 
@@ -155,7 +156,7 @@ pub struct SinkRecord {
     /// Meaning of the timestamp.
     pub timestamp_type: TimestampType,
     /// Topic before any transformation (KIP-793).
-    pub original_topic: String,
+    pub original_topic: Arc<str>,
     /// Partition before any transformation.
     pub original_kafka_partition: i32,
     /// Offset before any transformation.

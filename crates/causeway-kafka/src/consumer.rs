@@ -124,6 +124,8 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
     let deadline = Instant::now() + timeout;
     let mut records = Vec::new();
     let mut error = None;
+    // Records of one topic share its name.
+    let mut last_topic: Option<Arc<str>> = None;
     loop {
         let wait = if records.is_empty() {
             // In slices, so a consumer closing while a read-ahead poll waits is not held up for long.
@@ -144,8 +146,16 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
                             .collect()
                     })
                     .unwrap_or_default();
+                let topic = match &last_topic {
+                    Some(t) if **t == *m.topic() => t.clone(),
+                    _ => {
+                        let t: Arc<str> = m.topic().into();
+                        last_topic = Some(t.clone());
+                        t
+                    }
+                };
                 records.push(ConsumerRecord {
-                    topic: m.topic().to_owned(),
+                    topic,
                     partition: m.partition(),
                     offset: m.offset(),
                     timestamp: m.timestamp().to_millis().unwrap_or(-1),
@@ -318,7 +328,7 @@ impl KafkaConsumer {
             let mut first: HashMap<TopicPartition, i64> = HashMap::new();
             for r in &records {
                 first
-                    .entry(TopicPartition::new(r.topic.clone(), r.partition))
+                    .entry(TopicPartition::new(&*r.topic, r.partition))
                     .or_insert(r.offset);
             }
             for (tp, offset) in first {
@@ -334,7 +344,7 @@ impl KafkaConsumer {
             records.retain(|r| {
                 !seeks
                     .keys()
-                    .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
+                    .any(|tp| tp.partition == r.partition && *tp.topic == *r.topic)
             });
             for (tp, offset) in &seeks {
                 self.apply_seek(tp, *offset)?;
@@ -347,7 +357,7 @@ impl KafkaConsumer {
         records.retain(|r| {
             self.assignment
                 .iter()
-                .any(|tp| tp.partition == r.partition && tp.topic == r.topic)
+                .any(|tp| tp.partition == r.partition && *tp.topic == *r.topic)
         });
         if !self.paused.is_empty() {
             // Read ahead before the task paused these partitions: not handed out now, and fetched again
@@ -357,10 +367,10 @@ impl KafkaConsumer {
                 let paused = self
                     .paused
                     .iter()
-                    .any(|tp| tp.partition == r.partition && tp.topic == r.topic);
+                    .any(|tp| tp.partition == r.partition && *tp.topic == *r.topic);
                 if paused {
                     first
-                        .entry(TopicPartition::new(r.topic.clone(), r.partition))
+                        .entry(TopicPartition::new(&*r.topic, r.partition))
                         .or_insert(r.offset);
                 }
                 !paused
@@ -381,7 +391,7 @@ impl KafkaConsumer {
                 _ => {
                     if let Some((j, off)) = last {
                         self.positions.insert(
-                            TopicPartition::new(records[j].topic.clone(), records[j].partition),
+                            TopicPartition::new(&*records[j].topic, records[j].partition),
                             off,
                         );
                     }
@@ -391,7 +401,7 @@ impl KafkaConsumer {
         }
         if let Some((j, off)) = last {
             self.positions.insert(
-                TopicPartition::new(records[j].topic.clone(), records[j].partition),
+                TopicPartition::new(&*records[j].topic, records[j].partition),
                 off,
             );
         }

@@ -188,7 +188,7 @@ async fn group_commits_are_visible_and_resumed_from() {
     let got = consume(consumer.as_mut(), 20).await;
     let mut next: HashMap<TopicPartition, i64> = HashMap::new();
     for r in &got {
-        next.insert(TopicPartition::new(&r.topic, r.partition), r.offset + 1);
+        next.insert(TopicPartition::new(&*r.topic, r.partition), r.offset + 1);
     }
     // Commit only half of partition 0's progress.
     let p0 = TopicPartition::new(&topic, 0);
@@ -461,7 +461,7 @@ async fn a_revoke_waits_for_the_commit_and_a_joining_member_resumes_there() {
     assert_eq!(first.assignment().len(), 2);
     let mut next: HashMap<TopicPartition, i64> = HashMap::new();
     for r in &got {
-        next.insert(TopicPartition::new(&r.topic, r.partition), r.offset + 1);
+        next.insert(TopicPartition::new(&*r.topic, r.partition), r.offset + 1);
     }
 
     // A second member joins: the first is told to give its partitions up and commits inside the revoke.
@@ -602,62 +602,67 @@ async fn pauses_and_seeks_apply_to_records_read_ahead() {
         .subscribe(Subscription::Topics(vec![topic.clone()]))
         .await
         .unwrap();
-    let p0 = TopicPartition::new(&topic, 0);
-    let p1 = TopicPartition::new(&topic, 1);
     // Offsets handed out per partition, in order.
     let mut seen: HashMap<i32, Vec<i64>> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    // Read until both partitions have been handed out some records and the last batch was partition 0's:
-    // librdkafka hands out a partition's fetched records in a run, so the batch read ahead meanwhile holds
-    // more of them.
-    loop {
+    // Read until both partitions have been handed out records and the last batch was all of one of them:
+    // librdkafka hands out a partition's fetched records in runs, so the batch read ahead meanwhile holds
+    // more of that partition. It is the one paused.
+    let held = loop {
         assert!(Instant::now() < deadline, "no records from both partitions");
         let batch = poll(&mut consumer).await;
         for (p, o) in &batch {
             seen.entry(*p).or_default().push(*o);
         }
-        if seen.len() == 2 && !batch.is_empty() && batch.iter().all(|(p, _)| *p == 0) {
-            break;
+        if let [(p, _), ..] = batch[..]
+            && seen.len() == 2
+            && batch.iter().all(|(q, _)| *q == p)
+        {
+            break p;
         }
-    }
+    };
+    let other = 1 - held;
+    let held_tp = TopicPartition::new(&topic, held);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // Paused: nothing of partition 0 comes, though records of it were read ahead.
-    consumer.pause(std::slice::from_ref(&p0));
-    let paused_at = seen[&0].len();
+    // Paused: nothing of the held partition comes, though records of it were read ahead.
+    consumer.pause(std::slice::from_ref(&held_tp));
+    let paused_at = seen[&held].len();
     for _ in 0..10 {
         for (p, o) in poll(&mut consumer).await {
-            assert_eq!(p, 1, "partition 0 is paused, yet offset {o} came");
+            assert_eq!(p, other, "partition {held} is paused, yet offset {o} came");
             seen.entry(p).or_default().push(o);
         }
     }
-    assert_eq!(seen[&0].len(), paused_at);
-    consumer.resume(std::slice::from_ref(&p0));
+    assert_eq!(seen[&held].len(), paused_at);
+    consumer.resume(std::slice::from_ref(&held_tp));
 
-    // A seek back on partition 1: what comes next from it starts there.
-    let rewind_to = seen[&1][seen[&1].len() / 2];
-    consumer.seek(&p1, rewind_to).unwrap();
-    let before_seek = seen[&1].clone();
+    // A seek back on the other partition: what comes next from it starts there.
+    let rewind_to = seen[&other][seen[&other].len() / 2];
+    consumer
+        .seek(&TopicPartition::new(&topic, other), rewind_to)
+        .unwrap();
+    let before_seek = seen[&other].clone();
     let mut after_seek: Vec<i64> = Vec::new();
-    while seen[&0].len() < 2000 || after_seek.last().is_none_or(|o| *o < 1999) {
+    while seen[&held].len() < 2000 || after_seek.last().is_none_or(|o| *o < 1999) {
         assert!(
             Instant::now() < deadline,
-            "partition 0 at {} records, partition 1 at {:?} after the seek",
-            seen[&0].len(),
+            "partition {held} at {} records, partition {other} at {:?} after the seek",
+            seen[&held].len(),
             after_seek.last()
         );
         for (p, o) in poll(&mut consumer).await {
-            if p == 0 {
-                seen.entry(0).or_default().push(o);
+            if p == held {
+                seen.entry(p).or_default().push(o);
             } else {
                 after_seek.push(o);
             }
         }
     }
     assert_eq!(
-        seen[&0],
+        seen[&held],
         (0..2000).collect::<Vec<i64>>(),
-        "partition 0 in order, once each"
+        "the paused partition in order, once each"
     );
     assert_eq!(
         before_seek,
@@ -666,7 +671,7 @@ async fn pauses_and_seeks_apply_to_records_read_ahead() {
     assert_eq!(
         after_seek,
         (rewind_to..2000).collect::<Vec<i64>>(),
-        "partition 1 from the seek"
+        "the other partition from the seek"
     );
     consumer.close().await.unwrap();
 }

@@ -108,8 +108,8 @@ pub struct RecordMetadata {
 /// A record read from the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerRecord {
-    /// Topic.
-    pub topic: String,
+    /// Topic, shared by the records of one partition (no allocation per record).
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.

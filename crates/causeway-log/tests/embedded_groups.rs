@@ -228,7 +228,7 @@ async fn pattern_subscription_picks_up_new_topics() {
     });
     let (records, events) = drain(&mut c, 5).await;
     producer.await.unwrap();
-    assert!(records.iter().all(|r| r.topic == "orders-eu"));
+    assert!(records.iter().all(|r| &*r.topic == "orders-eu"));
     assert_eq!(
         events,
         vec![ConsumerEvent::Assigned(vec![tp("orders-eu", 0)])]

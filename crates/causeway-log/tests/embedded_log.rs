@@ -96,7 +96,7 @@ async fn records_survive_reopen_with_identical_content() {
     assert_eq!(records.len(), 300);
     for r in &records {
         let want = record("t", acked[&(r.partition, r.offset)]);
-        assert_eq!(r.topic, "t");
+        assert_eq!(&*r.topic, "t");
         assert_eq!(r.key, want.key);
         assert_eq!(r.value, want.value);
         assert_eq!(Some(r.timestamp), want.timestamp);

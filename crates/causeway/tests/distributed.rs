@@ -149,7 +149,13 @@ async fn any_worker_answers_and_work_spreads_evenly() {
     let input = dir.join("in.txt");
     write_lines(&input, 0, 50, 20);
     create(&a, "src", source_config(&input, &topic)).await;
-    let r = c.rest.get("/connectors/src").await;
+    // Each worker answers reads from its own copy of the config topic (as Apache's herder does), which C
+    // may not have read up to the new connector yet.
+    let r = wait_for("C to know connector src", STATE_TIMEOUT, || async {
+        let r = c.rest.get("/connectors/src").await;
+        (r.status != 404).then_some(r)
+    })
+    .await;
     expect_status(&r, 200, "read on C");
     assert_eq!(r.body["name"], "src");
     assert_eq!(r.body["config"]["topic"], topic.as_str());

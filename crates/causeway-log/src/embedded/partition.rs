@@ -83,7 +83,7 @@ pub(crate) struct Fetch {
 
 /// A partition of a topic.
 pub(crate) struct Partition {
-    pub(crate) topic: String,
+    pub(crate) topic: Arc<str>,
     pub(crate) index: i32,
     dir: PathBuf,
     segment_bytes: u64,
@@ -215,7 +215,7 @@ impl Partition {
         }
         let next_offset = active.end();
         Ok(Partition {
-            topic: topic.to_owned(),
+            topic: topic.into(),
             index,
             dir,
             segment_bytes,

@@ -82,7 +82,7 @@ impl RecordConverters {
             original_kafka_partition: r.partition,
             original_kafka_offset: r.offset,
             record: ConnectRecord {
-                topic: r.topic.clone(),
+                topic: r.topic.to_string(),
                 kafka_partition: Some(r.partition),
                 key_schema: key.schema,
                 key: key.value,

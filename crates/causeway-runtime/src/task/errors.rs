@@ -340,7 +340,7 @@ impl DeadLetterQueue {
             let mut add = |name: &str, value: String| {
                 headers.push((format!("{HEADER_PREFIX}{name}"), Some(Bytes::from(value))));
             };
-            add("topic", original.topic.clone());
+            add("topic", original.topic.to_string());
             add("partition", original.partition.to_string());
             add("offset", original.offset.to_string());
             add("connector.name", task.connector.clone());
@@ -365,7 +365,7 @@ impl DeadLetterQueue {
         match self.producer.send(record) {
             Ok(ack) => self
                 .pending
-                .entry(DataTp::new(original.topic.clone(), original.partition))
+                .entry(DataTp::new(&*original.topic, original.partition))
                 .or_default()
                 .push(ack),
             Err(e) => {

@@ -107,11 +107,17 @@ impl TaskReporter {
 #[derive(Default)]
 pub(crate) struct TopicTracker {
     seen: HashSet<String>,
+    /// The topic recorded last: records come in runs of one topic, so most calls stop at this comparison.
+    last: String,
 }
 
 impl TopicTracker {
     pub(crate) fn record(&mut self, reporter: &TaskReporter, topic: &str) {
-        if reporter.track_topics && !self.seen.contains(topic) {
+        if !reporter.track_topics || self.last == topic {
+            return;
+        }
+        topic.clone_into(&mut self.last);
+        if !self.seen.contains(topic) {
             self.seen.insert(topic.to_owned());
             reporter.status.add_task_topic(&reporter.id, topic);
         }

@@ -222,7 +222,7 @@ impl SinkTaskLoop {
                     let mut run: Option<(&str, i32, i64)> = None;
                     for r in &records {
                         match &mut run {
-                            Some((t, p, next)) if *t == r.topic && *p == r.partition => {
+                            Some((t, p, next)) if **t == *r.topic && *p == r.partition => {
                                 *next = r.offset + 1
                             }
                             _ => {
