@@ -19,6 +19,19 @@ use crate::phases::LinesDigest;
 use crate::report::{RunFigures, Settings};
 use crate::worker::{Binaries, Impl, Worker};
 
+/// The broker's JVM as `kafka-server-start.sh` runs it (`KAFKA_HEAP_OPTS`, `KAFKA_JVM_PERFORMANCE_OPTS`), not the
+/// test harness's small heap, under which the collector competes with the workers for the cores.
+const BROKER_JVM_OPTIONS: [&str; 8] = [
+    "-Xmx1G",
+    "-Xms1G",
+    "-server",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:MaxInlineLevel=15",
+];
+
 /// Compares Causeway with Apache Kafka Connect on this machine.
 #[derive(Debug, Parser)]
 #[command(name = "causeway-bench")]
@@ -148,7 +161,8 @@ fn run(args: &Args) -> Result<(), String> {
 
     eprintln!("bench/compare: starting the harness broker");
     // Deleted topics leave the disk at once: a full run moves several GB through the broker.
-    let broker = KafkaBroker::start_with(&[("log.segment.delete.delay.ms", "0")]);
+    let broker =
+        KafkaBroker::start_with_jvm(&[("log.segment.delete.delay.ms", "0")], &BROKER_JVM_OPTIONS);
     let cluster = broker.cluster().clone();
     let broker_version = jar_version(causeway_testkit::kafka::broker_libs(), "kafka-clients-")?;
     if broker_version != connect_version {

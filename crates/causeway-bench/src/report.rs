@@ -354,7 +354,7 @@ pub(crate) fn machine(settings: &Settings) -> String {
          - OS: {os}, Linux {kernel}\n\
          - JDK: {java}\n\
          - Rust: {rustc}\n\
-         - Broker: Apache Kafka {} (KRaft, one node, the test harness's broker, on the same machine)\n\
+         - Broker: Apache Kafka {} (KRaft, one node, the test harness's broker with `kafka-server-start.sh`'s JVM options: 1 GB heap, G1, on the same machine)\n\
          - Apache Connect: {} standalone (connect-runtime, connect-file, connect-json from Maven Central), JVM flags of `connect-standalone.sh`\n\
          - Causeway: `target/release/causeway` at commit {commit}\n",
         settings.kafka_version, settings.kafka_version

@@ -156,8 +156,9 @@ struct RecordTemplate {
 }
 
 impl RecordTemplate {
-    /// A record for one line; `position` is `None` for stdin, whose offsets Apache leaves null.
-    fn record(&self, line: String, position: Option<u64>) -> SourceRecord {
+    /// A record for one line read at `timestamp`; `position` is `None` for stdin, whose offsets Apache leaves
+    /// null.
+    fn record(&self, line: String, position: Option<u64>, timestamp: i64) -> SourceRecord {
         let mut offset = SourceMap::with_capacity(1);
         offset.insert(
             POSITION_FIELD.to_owned(),
@@ -170,7 +171,7 @@ impl RecordTemplate {
                 topic: self.topic.clone(),
                 value_schema: Some(self.schema.clone()),
                 value: Value::String(line),
-                timestamp: Some(now_ms()),
+                timestamp: Some(timestamp),
                 ..ConnectRecord::default()
             },
         }
@@ -194,6 +195,8 @@ impl FileReader {
     /// Reads up to `max` complete lines, stopping early at the current end of the file. Blocking.
     fn read_batch(&mut self, max: usize) -> io::Result<Vec<SourceRecord>> {
         let mut records = Vec::new();
+        // One clock reading per batch: a batch is read within a millisecond or two.
+        let now = now_ms();
         loop {
             while records.len() < max {
                 let Some((line, position)) = self.lines.next_line() else {
@@ -203,7 +206,7 @@ impl FileReader {
                     // Allocated only once there is a line: polls at the end of the file allocate nothing.
                     records.reserve(max.min(4096));
                 }
-                records.push(self.template.record(decode(line), Some(position)));
+                records.push(self.template.record(decode(line), Some(position), now));
             }
             if records.len() >= max {
                 return Ok(records);
@@ -237,8 +240,11 @@ struct Running {
     template: Arc<RecordTemplate>,
     /// The open file, when no batch is being read from it.
     reader: Option<FileReader>,
-    /// The batch being read; kept here so that a dropped `poll` leaves it for the next one.
+    /// The batch being read: by a `poll` that was dropped, or ahead of the next `poll` while the last batch
+    /// is sent.
     in_flight: Option<BatchHandle>,
+    /// `in_flight` was started ahead of a poll, not by one.
+    read_ahead: bool,
     stdin: StdinState,
 }
 
@@ -251,8 +257,9 @@ struct Running {
 /// nothing. At the end of the file `poll` waits 100 ms and returns nothing, so appended lines are picked up
 /// by later polls. From stdin the offsets are null, as in Apache.
 ///
-/// Reads happen on the blocking thread pool, up to `batch.size` lines at a time. `poll` is cancel-safe: the
-/// batch being read stays in the task until a later `poll` returns it.
+/// Reads happen on the blocking thread pool, up to `batch.size` lines at a time, one batch ahead of `poll`
+/// while lines keep coming. `poll` is cancel-safe: the batch being read stays in the task until a later `poll`
+/// returns it.
 #[derive(Default)]
 pub struct FileStreamSourceTask {
     running: Option<Running>,
@@ -287,6 +294,7 @@ impl SourceTask for FileStreamSourceTask {
             }),
             reader: None,
             in_flight: None,
+            read_ahead: false,
             stdin: StdinState {
                 lines: LineBuffer::new(64 * 1024, 0),
                 closed: false,
@@ -327,31 +335,63 @@ impl Running {
                     }
                 },
             };
-            let max = self.batch_size;
-            let mut reader = reader;
-            self.in_flight = Some(tokio::task::spawn_blocking(move || {
-                let batch = reader.read_batch(max);
-                (reader, batch)
-            }));
+            self.read_next(reader);
         }
+        let (reader, batch) = self.join_read(file).await?;
+        // A read ahead that found the end of the file ran before this poll: read again, as a poll that reads
+        // only now would, so lines appended meanwhile come now rather than one poll later.
+        let (reader, batch) = match batch {
+            Ok(records) if records.is_empty() && std::mem::take(&mut self.read_ahead) => {
+                self.read_next(reader);
+                self.join_read(file).await?
+            }
+            batch => (reader, batch),
+        };
+        let records = match batch {
+            Ok(records) => records,
+            Err(e) => {
+                self.reader = Some(reader);
+                tracing::warn!(file, error = %e, "Error while reading from file for FileStreamSourceTask.");
+                return Err(ConnectError::retriable(format!(
+                    "Error while reading from file {file}: {e}"
+                )));
+            }
+        };
+        tracing::trace!(file, records = records.len(), "Read lines.");
+        if records.is_empty() {
+            self.reader = Some(reader);
+            tokio::time::sleep(EOF_WAIT).await;
+        } else {
+            // The next batch is read while the worker sends this one. A stopped task drops it unsent; its
+            // lines are read again from the committed position.
+            self.read_next(reader);
+            self.read_ahead = true;
+        }
+        Ok(records)
+    }
+
+    /// Waits for the batch being read.
+    async fn join_read(
+        &mut self,
+        file: &str,
+    ) -> Result<(FileReader, io::Result<Vec<SourceRecord>>)> {
         let handle = self.in_flight.as_mut().expect("a batch is in flight");
         let joined = handle.await;
         self.in_flight = None;
-        let (reader, batch) = joined.map_err(|e| {
+        joined.map_err(|e| {
             ConnectError::fatal(format!(
                 "Reading {file} for FileStreamSourceTask failed: {e}"
             ))
-        })?;
-        self.reader = Some(reader);
-        let records = batch.map_err(|e| {
-            tracing::warn!(file, error = %e, "Error while reading from file for FileStreamSourceTask.");
-            ConnectError::retriable(format!("Error while reading from file {file}: {e}"))
-        })?;
-        tracing::trace!(file, records = records.len(), "Read lines.");
-        if records.is_empty() {
-            tokio::time::sleep(EOF_WAIT).await;
-        }
-        Ok(records)
+        })
+    }
+
+    /// Reads the next batch from `reader` on the blocking pool.
+    fn read_next(&mut self, mut reader: FileReader) {
+        let max = self.batch_size;
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let batch = reader.read_batch(max);
+            (reader, batch)
+        }));
     }
 
     /// Opens the file at the committed position, or returns `None` if it does not exist yet.
@@ -465,7 +505,7 @@ impl Running {
             let Some((line, _)) = self.stdin.lines.next_line() else {
                 break;
             };
-            records.push(self.template.record(decode(line), None));
+            records.push(self.template.record(decode(line), None, now_ms()));
         }
     }
 }

@@ -704,6 +704,8 @@ pub fn kafka() -> &'static KafkaCluster {
 pub struct KafkaBroker {
     cluster: KafkaCluster,
     dir: tempfile::TempDir,
+    /// Options of the broker's `java` before the main class (kept for restarts).
+    jvm_options: Vec<String>,
     child: Option<Child>,
     /// Milliseconds from spawn to ready, of the last start.
     startup_ms: u128,
@@ -727,6 +729,12 @@ impl KafkaBroker {
 
     /// As [`KafkaBroker::start`] with extra or overriding `server.properties` entries.
     pub fn start_with(extra: &[(&str, &str)]) -> KafkaBroker {
+        Self::start_with_jvm(extra, &[BROKER_HEAP])
+    }
+
+    /// As [`KafkaBroker::start_with`], with `jvm_options` (heap, collector …) instead of the harness's small
+    /// heap: benchmarks run the broker as `kafka-server-start.sh` does.
+    pub fn start_with_jvm(extra: &[(&str, &str)], jvm_options: &[&str]) -> KafkaBroker {
         let t0 = Instant::now();
         let libs = broker_libs();
         let jars_ms = t0.elapsed().as_millis();
@@ -761,6 +769,7 @@ impl KafkaBroker {
         let mut broker = KafkaBroker {
             cluster,
             dir,
+            jvm_options: jvm_options.iter().map(|o| o.to_string()).collect(),
             child: None,
             startup_ms: 0,
         };
@@ -856,7 +865,7 @@ impl KafkaBroker {
             .open(root.join("broker.out"))
             .expect("broker.out");
         let mut cmd = java_command(root, broker_libs());
-        cmd.arg(BROKER_HEAP)
+        cmd.args(&self.jvm_options)
             .arg("kafka.Kafka")
             .arg(root.join("server.properties"))
             .stdin(Stdio::null())

@@ -445,13 +445,24 @@ impl SourceTaskLoop {
             match self.producer.send(pending) {
                 Ok(ack) => break ack,
                 Err(causeway_log::SendError { error, record }) if error.is_retriable() => {
-                    tracing::warn!(task = %self.reporter.id, %error, "Retriable error sending a record; retrying.");
                     if self.control.stop.is_cancelled() {
                         return Ok(());
                     }
+                    pending = *record;
+                    // Typically the producer's buffer is full (Java's `send` blocks then). An acknowledgement
+                    // frees room, so wait for the oldest one rather than sleep: a sleep leaves the broker idle.
+                    if submitted.in_flight > 0 {
+                        tracing::debug!(task = %self.reporter.id, %error, "Send refused; waiting for an acknowledgement before retrying.");
+                        let deadline = Instant::now() + self.flush_timeout;
+                        tokio::select! {
+                            _ = self.control.stop.cancelled() => return Ok(()),
+                            acked = submitted.wait_one(deadline) => { acked?; }
+                        }
+                        continue;
+                    }
+                    tracing::warn!(task = %self.reporter.id, %error, "Retriable error sending a record; retrying.");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    pending = *record;
                 }
                 Err(causeway_log::SendError { error, record }) => {
                     self.errors.failed_send(&record.topic, &error.to_string())?;
