@@ -42,7 +42,7 @@ struct Args {
     /// Lines (records) per pipeline [default: 2,000,000; 200,000 with --quick].
     #[arg(long)]
     lines: Option<u64>,
-    /// Rounds, each one Apache run then one Causeway run [default: 3; 1 with --quick].
+    /// Rounds, each one Apache run then one Causeway run [default: 5; 1 with --quick].
     #[arg(long)]
     rounds: Option<usize>,
     /// Connectors created for the REST phase.
@@ -142,7 +142,7 @@ fn run(args: &Args) -> Result<(), String> {
     let lines = args
         .lines
         .unwrap_or(if args.quick { 200_000 } else { 2_000_000 });
-    let rounds = args.rounds.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
+    let rounds = args.rounds.unwrap_or(if args.quick { 1 } else { 5 }).max(1);
     let rest_seconds = args.rest_seconds.unwrap_or(if args.quick { 3 } else { 10 });
     let bins = Binaries {
         causeway: args.causeway.clone(),

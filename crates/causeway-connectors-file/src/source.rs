@@ -151,7 +151,7 @@ impl SourceConnector for FileStreamSourceConnector {
 struct RecordTemplate {
     topic: String,
     /// `{"filename": <file>}`; for stdin the file is null (or the empty string it was configured as).
-    partition: SourceMap,
+    partition: Arc<SourceMap>,
     schema: SchemaRef,
 }
 
@@ -289,7 +289,7 @@ impl SourceTask for FileStreamSourceTask {
             batch_size,
             template: Arc::new(RecordTemplate {
                 topic,
-                partition,
+                partition: Arc::new(partition),
                 schema: Schema::string(),
             }),
             reader: None,

@@ -135,7 +135,7 @@ async fn reads_a_file_from_the_start_with_apache_record_shape() {
     assert_eq!(r.iter().map(position).collect::<Vec<_>>(), [2, 5, 9]);
     let name = f.to_str().unwrap();
     assert_eq!(
-        r[0].source_partition.as_ref().unwrap(),
+        r[0].source_partition.as_deref().unwrap(),
         &map(json!({"filename": name}))
     );
     assert_eq!(r[0].topic, "t");
@@ -671,7 +671,7 @@ async fn stdin_child() {
         for r in &batch {
             // Apache's stdin records: a null file name and a null position.
             assert_eq!(
-                r.source_partition.as_ref().unwrap(),
+                r.source_partition.as_deref().unwrap(),
                 &map(json!({"filename": null}))
             );
             assert_eq!(

@@ -110,8 +110,9 @@ impl fmt::Display for ConnectRecord {
 /// A record produced by a source task, with where it came from (`SourceRecord`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceRecord {
-    /// Where in the source system the record lives (e.g. `{"filename": "/x"}`).
-    pub source_partition: Option<SourceMap>,
+    /// Where in the source system the record lives (e.g. `{"filename": "/x"}`); shared, since a task's
+    /// records mostly come from a few partitions.
+    pub source_partition: Option<Arc<SourceMap>>,
     /// How far into that partition this record is (e.g. `{"position": 42}`).
     pub source_offset: Option<SourceMap>,
     /// The record itself.
@@ -128,7 +129,7 @@ impl SourceRecord {
         value: Value,
     ) -> Self {
         SourceRecord {
-            source_partition,
+            source_partition: source_partition.map(Arc::new),
             source_offset,
             record: ConnectRecord::new(topic, value_schema, value),
         }

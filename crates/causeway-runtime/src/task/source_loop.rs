@@ -1,5 +1,5 @@
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use causeway_api::{ConnectError, Props, SourceTask, SourceTaskContext};
@@ -21,8 +21,11 @@ const MAX_IN_FLIGHT: usize = 200_000;
 
 /// One source partition's records in submission order (Apache's `SubmittedRecords`): an offset becomes
 /// committable only when it and every earlier record of the same partition were acknowledged.
+/// The queue key of records without a source partition.
+static NO_PARTITION: LazyLock<Arc<SourceMap>> = LazyLock::new(|| Arc::new(SourceMap::new()));
+
 struct PartitionQueue {
-    partition: SourceMap,
+    partition: Arc<SourceMap>,
     pending: VecDeque<(DeliveryFuture, Option<SourceMap>)>,
     committable: Option<Option<SourceMap>>,
 }
@@ -50,9 +53,13 @@ fn failed_send(tolerate: bool, e: &causeway_log::LogError) -> Result<(), Connect
 }
 
 impl SubmittedRecords {
-    fn queue_for(&mut self, partition: &SourceMap) -> &mut PartitionQueue {
+    fn queue_for(&mut self, partition: &Arc<SourceMap>) -> &mut PartitionQueue {
         // Sources usually have few partitions, and consecutive records share one: check the last used first.
-        let idx = match self.queues.iter().rposition(|q| &q.partition == partition) {
+        let idx = match self
+            .queues
+            .iter()
+            .rposition(|q| Arc::ptr_eq(&q.partition, partition) || q.partition == *partition)
+        {
             Some(i) => i,
             None => {
                 self.queues.push(PartitionQueue {
@@ -68,7 +75,7 @@ impl SubmittedRecords {
 
     fn submit(
         &mut self,
-        partition: Option<&SourceMap>,
+        partition: Option<&Arc<SourceMap>>,
         offset: Option<SourceMap>,
         ack: DeliveryFuture,
     ) {
@@ -81,16 +88,14 @@ impl SubmittedRecords {
             // No partition: nothing to commit, but the ack still matters for failures; await it eagerly
             // by keeping it in a partition-less queue keyed by an empty map.
             None => {
-                self.queue_for(&SourceMap::new())
-                    .pending
-                    .push_back((ack, None));
+                self.queue_for(&NO_PARTITION).pending.push_back((ack, None));
                 self.in_flight += 1;
             }
         }
     }
 
     /// Marks a record with nothing to send (dropped by a transform or skipped on error) as done.
-    fn skip(&mut self, partition: Option<&SourceMap>, offset: Option<SourceMap>) {
+    fn skip(&mut self, partition: Option<&Arc<SourceMap>>, offset: Option<SourceMap>) {
         if let Some(p) = partition {
             let q = self.queue_for(p);
             if q.pending.is_empty() {
@@ -169,7 +174,7 @@ impl SubmittedRecords {
                 continue;
             }
             if let Some(offset) = q.committable.take() {
-                out.push((q.partition.clone(), offset));
+                out.push((SourceMap::clone(&q.partition), offset));
             }
         }
         self.queues
@@ -395,7 +400,7 @@ impl SourceTaskLoop {
         } else {
             let topic = record.topic.clone();
             let original = FailedRecord::Source {
-                partition: source_partition.as_ref(),
+                partition: source_partition.as_deref(),
                 offset: source_offset.as_ref(),
                 record: kept.as_ref(),
                 topic: &topic,
@@ -421,7 +426,7 @@ impl SourceTaskLoop {
             return Ok(());
         };
         let original = FailedRecord::Source {
-            partition: source_partition.as_ref(),
+            partition: source_partition.as_deref(),
             offset: source_offset.as_ref(),
             record: kept.as_ref(),
             topic: &transformed.topic,
@@ -517,7 +522,7 @@ impl SourceTaskLoop {
     /// Puts offsets back after a failed commit, unless a newer offset arrived meanwhile (`cancelFlush`).
     fn restore(submitted: &mut SubmittedRecords, entries: Vec<(SourceMap, Option<SourceMap>)>) {
         for (p, o) in entries {
-            let q = submitted.queue_for(&p);
+            let q = submitted.queue_for(&Arc::new(p));
             if q.committable.is_none() {
                 q.committable = Some(o);
             }
