@@ -325,13 +325,7 @@ impl KafkaConsumer {
             // Read under the previous assignment and never handed out: partitions that stayed assigned
             // (cooperative rebalancing) go back to the first of them; revoked ones restart from the
             // committed offset anyway.
-            let mut first: HashMap<TopicPartition, i64> = HashMap::new();
-            for r in &records {
-                first
-                    .entry(TopicPartition::new(&*r.topic, r.partition))
-                    .or_insert(r.offset);
-            }
-            for (tp, offset) in first {
+            for (tp, offset) in first_offsets(&records) {
                 if self.assignment.contains(&tp) && !self.revoked_during_poll.contains(&tp) {
                     self.apply_seek(&tp, offset)?;
                     self.positions.insert(tp, offset);
@@ -362,20 +356,14 @@ impl KafkaConsumer {
         if !self.paused.is_empty() {
             // Read ahead before the task paused these partitions: not handed out now, and fetched again
             // from the first of them once resumed.
-            let mut first: HashMap<TopicPartition, i64> = HashMap::new();
-            records.retain(|r| {
-                let paused = self
-                    .paused
-                    .iter()
-                    .any(|tp| tp.partition == r.partition && *tp.topic == *r.topic);
-                if paused {
-                    first
-                        .entry(TopicPartition::new(&*r.topic, r.partition))
-                        .or_insert(r.offset);
-                }
-                !paused
-            });
-            for (tp, offset) in first {
+            let (held, kept): (Vec<ConsumerRecord>, Vec<ConsumerRecord>) =
+                records.into_iter().partition(|r| {
+                    self.paused
+                        .iter()
+                        .any(|tp| tp.partition == r.partition && *tp.topic == *r.topic)
+                });
+            records = kept;
+            for (tp, offset) in first_offsets(&held) {
                 self.apply_seek(&tp, offset)?;
             }
         }
@@ -476,6 +464,17 @@ impl KafkaConsumer {
         }
         self.release_revoke();
     }
+}
+
+/// The first offset of each partition among `records` (read, but not handed out: where to fetch them again).
+fn first_offsets(records: &[ConsumerRecord]) -> HashMap<TopicPartition, i64> {
+    let mut first = HashMap::new();
+    for r in records {
+        first
+            .entry(TopicPartition::new(&*r.topic, r.partition))
+            .or_insert(r.offset);
+    }
+    first
 }
 
 /// The partitions of `tpl` that have a committed offset, with it.
