@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use causeway_log::{
     ConsumerEvent, ConsumerRecord, LogConsumer, LogError, LogResult, Subscription, TopicPartition,
 };
@@ -118,6 +118,20 @@ struct Batch {
     rebalanced: bool,
 }
 
+/// Size of the shared buffers that consumed keys and values are copied into.
+const ARENA_CHUNK: usize = 64 * 1024;
+
+/// Copies `data` into the free end of `arena` and returns it as a slice of that shared buffer: the keys and
+/// values of a batch cost one allocation per 64 KiB rather than one each. A buffer is freed when the last
+/// record sliced from it is dropped.
+fn copy_into(arena: &mut BytesMut, data: &[u8]) -> Bytes {
+    if arena.capacity() < data.len() {
+        arena.reserve(data.len().max(ARENA_CHUNK));
+    }
+    arena.extend_from_slice(data);
+    arena.split().freeze()
+}
+
 fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usize) -> Batch {
     let ctx = consumer.context();
     let start_epoch = ctx.epoch.load(Ordering::SeqCst);
@@ -126,6 +140,7 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
     let mut error = None;
     // Records of one topic share its name.
     let mut last_topic: Option<Arc<str>> = None;
+    let mut arena = BytesMut::new();
     loop {
         let wait = if records.is_empty() {
             // In slices, so a consumer closing while a read-ahead poll waits is not held up for long.
@@ -154,13 +169,17 @@ fn poll_batch(consumer: &BaseConsumer<GroupContext>, timeout: Duration, max: usi
                         t
                     }
                 };
+                if records.is_empty() {
+                    // Sized on the first record: polls that find nothing allocate nothing.
+                    records.reserve(max.min(1024));
+                }
                 records.push(ConsumerRecord {
                     topic,
                     partition: m.partition(),
                     offset: m.offset(),
                     timestamp: m.timestamp().to_millis().unwrap_or(-1),
-                    key: m.key().map(Bytes::copy_from_slice),
-                    value: m.payload().map(Bytes::copy_from_slice),
+                    key: m.key().map(|k| copy_into(&mut arena, k)),
+                    value: m.payload().map(|v| copy_into(&mut arena, v)),
                     headers,
                 });
                 if records.len() >= max {
@@ -704,5 +723,33 @@ impl Drop for KafkaConsumer {
                 Err(_) => drop(consumer),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arena_copies_are_independent_slices_of_shared_buffers() {
+        let mut arena = BytesMut::new();
+        let small: Vec<Bytes> = (0..2000)
+            .map(|i| copy_into(&mut arena, format!("value-{i}").as_bytes()))
+            .collect();
+        let big = vec![7u8; 3 * ARENA_CHUNK];
+        let large = copy_into(&mut arena, &big);
+        let after = copy_into(&mut arena, b"after");
+        let empty = copy_into(&mut arena, b"");
+        for (i, b) in small.iter().enumerate() {
+            assert_eq!(&b[..], format!("value-{i}").as_bytes());
+        }
+        assert_eq!(&large[..], &big[..]);
+        assert_eq!(&after[..], b"after");
+        assert!(empty.is_empty());
+        // Dropping some slices leaves the others intact.
+        let mut small = small;
+        small.drain(..1000);
+        assert_eq!(&small[999][..], b"value-1999");
+        assert_eq!(&small[0][..], b"value-1000");
     }
 }
