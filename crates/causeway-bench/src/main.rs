@@ -17,20 +17,12 @@ use clap::Parser;
 
 use crate::phases::LinesDigest;
 use crate::report::{RunFigures, Settings};
-use crate::worker::{Binaries, Impl, Worker};
+use crate::worker::{Binaries, Impl, KAFKA_JVM_PERFORMANCE_OPTS, Worker};
 
-/// The broker's JVM as `kafka-server-start.sh` runs it (`KAFKA_HEAP_OPTS`, `KAFKA_JVM_PERFORMANCE_OPTS`), not the
-/// test harness's small heap, under which the collector competes with the workers for the cores.
-const BROKER_JVM_OPTIONS: [&str; 8] = [
-    "-Xmx1G",
-    "-Xms1G",
-    "-server",
-    "-XX:+UseG1GC",
-    "-XX:MaxGCPauseMillis=20",
-    "-XX:InitiatingHeapOccupancyPercent=35",
-    "-XX:+ExplicitGCInvokesConcurrent",
-    "-XX:MaxInlineLevel=15",
-];
+/// The broker's heap as `kafka-server-start.sh` sets it (`KAFKA_HEAP_OPTS`); with the performance options of
+/// all Kafka JVMs it replaces the test harness's small heap, under which the collector competes with the
+/// workers for the cores.
+const BROKER_HEAP_OPTS: &[&str] = &["-Xmx1G", "-Xms1G"];
 
 /// Compares Causeway with Apache Kafka Connect on this machine.
 #[derive(Debug, Parser)]
@@ -161,8 +153,8 @@ fn run(args: &Args) -> Result<(), String> {
 
     eprintln!("bench/compare: starting the harness broker");
     // Deleted topics leave the disk at once: a full run moves several GB through the broker.
-    let broker =
-        KafkaBroker::start_with_jvm(&[("log.segment.delete.delay.ms", "0")], &BROKER_JVM_OPTIONS);
+    let broker_jvm: Vec<&str> = [BROKER_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS].concat();
+    let broker = KafkaBroker::start_with_jvm(&[("log.segment.delete.delay.ms", "0")], &broker_jvm);
     let cluster = broker.cluster().clone();
     let broker_version = jar_version(causeway_testkit::kafka::broker_libs(), "kafka-clients-")?;
     if broker_version != connect_version {

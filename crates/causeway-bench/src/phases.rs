@@ -187,13 +187,36 @@ pub(crate) fn source_phase(
     for (k, v) in extra {
         config[*k] = json!(v);
     }
-    mark(&format!("source {connector} starts"));
+    timed_pipeline(
+        worker,
+        "source",
+        connector,
+        &config,
+        records,
+        "records",
+        || end_offsets_sum(&client, topic).map(|sum| sum.max(0) as u64),
+    )
+}
+
+/// Creates `connector` from `config`, polls `progress` every 10 ms until it reaches `records` (checking every
+/// second that the worker lives and the connector has not failed), deletes the connector and returns the
+/// throughput. `kind` and `unit` name the phase and what `progress` counts in logs and errors.
+fn timed_pipeline(
+    worker: &mut Worker,
+    kind: &str,
+    connector: &str,
+    config: &serde_json::Value,
+    records: u64,
+    unit: &str,
+    mut progress: impl FnMut() -> Result<u64, String>,
+) -> Result<Throughput, String> {
+    mark(&format!("{kind} {connector} starts"));
     let t0 = Instant::now();
-    worker.put_connector(connector, &config)?;
+    worker.put_connector(connector, config)?;
     let mut last_check = Instant::now();
     loop {
-        let sum = end_offsets_sum(&client, topic)?;
-        if sum >= records as i64 {
+        let done = progress()?;
+        if done >= records {
             break;
         }
         if last_check.elapsed() > Duration::from_secs(1) {
@@ -203,14 +226,14 @@ pub(crate) fn source_phase(
         }
         if t0.elapsed() > PHASE_TIMEOUT {
             return Err(format!(
-                "source {connector}: {sum} of {records} records after {} s",
+                "{kind} {connector}: {done} of {records} {unit} after {} s",
                 PHASE_TIMEOUT.as_secs()
             ));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
     let seconds = t0.elapsed().as_secs_f64();
-    mark(&format!("source {connector} ends"));
+    mark(&format!("{kind} {connector} ends"));
     worker.delete_connector(connector)?;
     Ok(Throughput {
         records_per_s: records as f64 / seconds,
@@ -293,39 +316,11 @@ pub(crate) fn sink_phase(
         config[*k] = json!(v);
     }
     let mut tail = FileTail::new(output.to_path_buf());
-    mark(&format!("sink {connector} starts"));
-    let t0 = Instant::now();
-    worker.put_connector(connector, &config)?;
-    let mut last_check = Instant::now();
-    loop {
+    let throughput = timed_pipeline(worker, "sink", connector, &config, records, "lines", || {
         tail.advance()?;
-        if tail.digest.lines >= records {
-            break;
-        }
-        if last_check.elapsed() > Duration::from_secs(1) {
-            worker.check_alive()?;
-            check_not_failed(worker, connector)?;
-            last_check = Instant::now();
-        }
-        if t0.elapsed() > PHASE_TIMEOUT {
-            return Err(format!(
-                "sink {connector}: {} of {records} lines after {} s",
-                tail.digest.lines,
-                PHASE_TIMEOUT.as_secs()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let seconds = t0.elapsed().as_secs_f64();
-    mark(&format!("sink {connector} ends"));
-    worker.delete_connector(connector)?;
-    Ok((
-        Throughput {
-            records_per_s: records as f64 / seconds,
-            seconds,
-        },
-        tail.digest,
-    ))
+        Ok(tail.digest.lines)
+    })?;
+    Ok((throughput, tail.digest))
 }
 
 /// The JSON-with-schema envelope of structured record `i`, and the line FileStreamSink writes for it

@@ -37,11 +37,8 @@ pub(crate) struct Binaries {
     pub(crate) connect_libs: PathBuf,
 }
 
-/// The JVM flags of Apache's `connect-standalone.sh` / `kafka-run-class.sh` defaults, so the worker runs
-/// as the distribution starts it.
-const CONNECT_JVM_FLAGS: &[&str] = &[
-    "-Xms256M",
-    "-Xmx2G",
+/// `kafka-run-class.sh`'s default `KAFKA_JVM_PERFORMANCE_OPTS`, which Apache's scripts give every Kafka JVM.
+pub(crate) const KAFKA_JVM_PERFORMANCE_OPTS: &[&str] = &[
     "-server",
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
@@ -50,6 +47,9 @@ const CONNECT_JVM_FLAGS: &[&str] = &[
     "-XX:MaxInlineLevel=15",
     "-Djava.awt.headless=true",
 ];
+
+/// `connect-standalone.sh`'s heap (`KAFKA_HEAP_OPTS`), so the worker runs as the distribution starts it.
+const CONNECT_HEAP_OPTS: &[&str] = &["-Xms256M", "-Xmx2G"];
 
 /// A running worker, killed when dropped.
 pub(crate) struct Worker {
@@ -128,7 +128,8 @@ impl Worker {
             Impl::Apache => {
                 let log4j = write_log4j2(dir)?;
                 let mut cmd = Command::new("java");
-                cmd.args(CONNECT_JVM_FLAGS)
+                cmd.args(CONNECT_HEAP_OPTS)
+                    .args(KAFKA_JVM_PERFORMANCE_OPTS)
                     .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
                     .arg("-cp")
                     .arg(format!("{}/*", bins.connect_libs.display()))
@@ -210,12 +211,7 @@ impl Worker {
             .json(config)
             .send()
             .map_err(|e| format!("PUT connector {name}: {e}"))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = resp.text().unwrap_or_default();
-            return Err(format!("PUT connector {name}: {status} {body}"));
-        }
-        Ok(())
+        expect_success(resp, &format!("PUT connector {name}"))
     }
 
     /// `DELETE /connectors/{name}`.
@@ -225,12 +221,7 @@ impl Worker {
             .delete(format!("{}/connectors/{name}", self.url))
             .send()
             .map_err(|e| format!("DELETE connector {name}: {e}"))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = resp.text().unwrap_or_default();
-            return Err(format!("DELETE connector {name}: {status} {body}"));
-        }
-        Ok(())
+        expect_success(resp, &format!("DELETE connector {name}"))
     }
 
     /// `GET <path>` as JSON.
@@ -246,6 +237,16 @@ impl Worker {
         }
         resp.json().map_err(|e| format!("GET {path}: {e}"))
     }
+}
+
+/// `Ok` for a 2xx response, else an error naming `what`, the status and the body.
+fn expect_success(resp: reqwest::blocking::Response, what: &str) -> Result<(), String> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = resp.text().unwrap_or_default();
+    Err(format!("{what}: {status} {body}"))
 }
 
 /// A field of `/proc/<pid>/status` in MB (`VmRSS` now, `VmHWM` the peak since start).
